@@ -1,0 +1,3 @@
+from shopgen.cli import main
+
+main()

@@ -1,0 +1,165 @@
+"""Command line: parse options, make one call into the core, turn the outcome into an exit code.
+
+Exit codes: 0 success, 1 a check found differences or findings, 2 usage/config/input errors,
+3 a bug in shopgen, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+from shopgen.errors import ShopgenError
+
+EXIT_DIFFERENT = 1
+EXIT_BUG = 3
+
+
+class Context:
+    def __init__(self, debug: bool) -> None:
+        self.debug = debug
+
+
+def _err(message: str) -> None:
+    click.echo(message, err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.version_option(package_name="shopgen")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Render the shop-on-EKS surge story as a GitOps repository, one stage per folder."""
+    ctx.obj = Context(debug)
+
+
+STAGE_HELP = "Stage to render (repeatable); default: all six."
+config_option = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=True),
+    help="Config file (default: shopgen.yaml in the output root, else the embedded defaults).",
+)
+out_option = click.option(
+    "--out", type=click.Path(path_type=Path), help="Output root (default: the git top level, else the current folder)."
+)
+
+
+@cli.command()
+@click.option("--stage", "stages", multiple=True, help=STAGE_HELP)
+@out_option
+@config_option
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 listing what differs from a fresh render.")
+@click.option("--force", is_flag=True, help="Replace hand-edited generated files (named on stderr).")
+def synth(stages: tuple[str, ...], out: Path | None, config_path: Path | None, check: bool, force: bool) -> None:
+    """Render stages (plus the active stage and shared trees) into the output root."""
+    from shopgen.synth import summary_lines
+    from shopgen.synth import synth as run
+
+    result = run(out=out, config_path=config_path, stages=stages, check=check, force=force)
+    plan = result.plan
+    for line in summary_lines(result):
+        _err(line)
+    if check:
+        differences = (
+            [f"create {p}" for p in plan.created]
+            + [f"update {p}" for p in plan.updated]
+            + [f"remove {p}" for p in plan.removes]
+            + [f"hand edit {p}" for p in plan.hand_edits]
+            + [f"not shopgen's {p}" for p in plan.foreign]
+        )
+        if plan.writes and not differences:
+            differences = [f"update {p}" for p in plan.writes]
+        if differences:
+            _err(f"out of date: {len(differences)} difference(s) from a fresh render; run `shopgen synth`:")
+            for line in differences:
+                _err(f"  {line}")
+            sys.exit(EXIT_DIFFERENT)
+        return
+    for path in plan.forced:
+        _err(f"replaced (--force): {path}")
+    if plan.conflicts and not force:
+        _err("kept, not overwritten (edited by hand or not written by shopgen); rerun with --force to replace:")
+        for path in plan.conflicts:
+            _err(f"  {path}")
+        sys.exit(EXIT_DIFFERENT)
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def stages(fmt: str) -> None:
+    """List the six stages of the story, in order."""
+    from shopgen.stages import STAGES
+
+    if fmt == "json":
+        data = [
+            {
+                "number": s.number,
+                "name": s.name,
+                "title": s.title,
+                "story": s.story,
+                "fix": s.fix,
+                "why": s.why,
+                "contract": {
+                    "adds": list(s.contract.adds),
+                    "changes": [{"kind": k, "path": p} for k, p in s.contract.changes],
+                },
+            }
+            for s in STAGES
+        ]
+        click.echo(json.dumps(data, indent=2))
+        return
+    for s in STAGES:
+        click.echo(f"{s.number}  {s.name:<17} {s.story}")
+
+
+@cli.command()
+@out_option
+@click.option("--force", is_flag=True, help="Overwrite an existing shopgen.yaml.")
+def init(out: Path | None, force: bool) -> None:
+    """Write a commented shopgen.yaml holding every default, to see and change them."""
+    from shopgen.config import CONFIG_FILENAME
+    from shopgen.errors import ConfigError
+    from shopgen.init import config_template
+    from shopgen.workspace import output_root
+    from shopgen.writer import write_atomic
+
+    root = output_root(out)
+    target = root / CONFIG_FILENAME
+    if target.exists() and not force:
+        raise ConfigError(f"{target}: exists already; use --force to overwrite it")
+    write_atomic(target, config_template())
+    _err(f"create {target}")
+
+
+def main() -> None:
+    debug = "--debug" in sys.argv[1:]
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        _err("interrupted")
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except ShopgenError as exc:
+        if debug:
+            traceback.print_exc()
+        _err(f"shopgen: error: {exc}")
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        _err("interrupted")
+        sys.exit(130)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception:
+        if debug:
+            traceback.print_exc()
+        else:
+            exc_type, exc_value = sys.exc_info()[:2]
+            _err(f"shopgen: internal error: {exc_type.__name__}: {exc_value} (rerun with --debug for a traceback)")
+        sys.exit(EXIT_BUG)

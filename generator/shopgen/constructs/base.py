@@ -1,0 +1,71 @@
+"""The one gateway to cdk8s: an ApiObject with an explicit body and shopgen's standard labels."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cdk8s
+from constructs import Construct
+
+MANAGED_BY = "shopgen"
+
+
+def standard_labels(*, name: str, component: str, part_of: str, instance: str | None = None) -> dict[str, str]:
+    """The app.kubernetes.io labels every object carries (SPEC §1)."""
+    return {
+        "app.kubernetes.io/name": name,
+        "app.kubernetes.io/instance": instance or name,
+        "app.kubernetes.io/component": component,
+        "app.kubernetes.io/part-of": part_of,
+        "app.kubernetes.io/managed-by": MANAGED_BY,
+    }
+
+
+def selector_labels(labels: dict[str, str]) -> dict[str, str]:
+    """The subset of labels that selects pods: stable across releases (no part-of/managed-by)."""
+    keys = ("app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/component")
+    return {k: labels[k] for k in keys}
+
+
+def api_object(
+    scope: Construct,
+    *,
+    api_version: str,
+    kind: str,
+    name: str,
+    namespace: str | None,
+    labels: dict[str, str],
+    body: dict[str, Any],
+    annotations: dict[str, str] | None = None,
+) -> cdk8s.ApiObject:
+    """An ApiObject whose top-level fields (spec, data, …) are exactly ``body``.
+
+    ``namespace`` is None for cluster-scoped kinds: they must never carry one (SPEC §3).
+    """
+    metadata = cdk8s.ApiObjectMetadata(
+        name=name,
+        namespace=namespace,
+        labels=labels,
+        annotations=annotations or None,
+    )
+    obj = cdk8s.ApiObject(scope, f"{kind}-{name}", api_version=api_version, kind=kind, metadata=metadata)
+    for key, value in body.items():
+        obj.add_json_patch(cdk8s.JsonPatch.add(f"/{key}", value))
+    return obj
+
+
+def pod_security_context(*, hardened: bool) -> dict[str, Any]:
+    """Pod-level context: RuntimeDefault seccomp everywhere; uid 1000's fsGroup where upstream has it."""
+    ctx: dict[str, Any] = {"seccompProfile": {"type": "RuntimeDefault"}}
+    if hardened:
+        ctx = {"fsGroup": 1000, **ctx}
+    return ctx
+
+
+def resources(*, cpu: str, memory: str, memory_limit: str) -> dict[str, Any]:
+    """Requests and a memory limit; never a CPU limit (it causes the throttling this story warns about)."""
+    return {"limits": {"memory": memory_limit}, "requests": {"cpu": cpu, "memory": memory}}
+
+
+def secret_env(entries: Any) -> list[dict[str, Any]]:
+    return [{"name": e.env, "valueFrom": {"secretKeyRef": {"name": e.secret, "key": e.key}}} for e in entries]

@@ -1,0 +1,139 @@
+"""Compare a render ({path: text}) with the tree on disk: what to create, update, remove or keep.
+
+Pure apart from reading the tree: nothing here writes. writer.py applies a Plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shopgen.errors import WriteError
+from shopgen.state import GENERATED_FILE, Generated, digest
+
+
+@dataclass(frozen=True)
+class Plan:
+    root: Path
+    writes: dict[str, str]  # path -> new text (create or update)
+    removes: tuple[str, ...]
+    created: tuple[str, ...]
+    updated: tuple[str, ...]
+    unchanged: tuple[str, ...]
+    hand_edits: tuple[str, ...]  # generated files changed on disk that this run would replace or remove
+    foreign: tuple[str, ...]  # files shopgen never wrote that sit where it would write
+    generated: Generated
+    forced: tuple[str, ...] = field(default=())
+
+    @property
+    def is_noop(self) -> bool:
+        return not self.writes and not self.removes
+
+    @property
+    def conflicts(self) -> tuple[str, ...]:
+        return tuple(sorted((*self.hand_edits, *self.foreign)))
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        raise WriteError(f"{path}: is a folder where shopgen writes a file") from None
+    except OSError as exc:
+        raise WriteError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def check_inside(root: Path, rel: str) -> Path:
+    """The path of ``rel`` under ``root``, refusing anything that leaves the root (.., symlinks)."""
+    target = root / rel
+    current = root
+    for part in Path(rel).parts[:-1]:
+        current = current / part
+        if current.is_symlink():
+            raise WriteError(f"{current}: is a symlink; shopgen writes only inside {root}, remove the link")
+        if current.exists() and not current.is_dir():
+            raise WriteError(f"{current}: is a file where shopgen needs a folder")
+    if target.is_symlink():
+        raise WriteError(f"{target}: is a symlink; shopgen will not write through it")
+    return target
+
+
+def make_plan(
+    root: Path,
+    files: Mapping[str, str],
+    previous: Generated,
+    *,
+    in_scope: Callable[[str], bool],
+    config_hash: str,
+    force: bool,
+) -> Plan:
+    """Decide each file's fate. ``in_scope`` says which previously generated files this run owns."""
+    writes: dict[str, str] = {}
+    created: list[str] = []
+    updated: list[str] = []
+    unchanged: list[str] = []
+    hand_edits: list[str] = []
+    foreign: list[str] = []
+    recorded = dict(previous.files)
+    new_record = {p: h for p, h in recorded.items() if not in_scope(p)}
+
+    for rel, text in sorted(files.items()):
+        path = check_inside(root, rel)
+        on_disk = _read(path)
+        new_hash = digest(text)
+        if on_disk is not None and on_disk == text.encode("utf-8"):
+            unchanged.append(rel)
+            new_record[rel] = new_hash
+            continue
+        if on_disk is not None:
+            old_hash = recorded.get(rel)
+            if old_hash is None:
+                foreign.append(rel)
+            elif digest(on_disk) != old_hash:
+                hand_edits.append(rel)
+            if (old_hash is None or digest(on_disk) != old_hash) and not force:
+                if old_hash is not None:
+                    new_record[rel] = old_hash  # stays recognisable as a hand edit
+                continue
+            updated.append(rel)
+        else:
+            created.append(rel)
+        writes[rel] = text
+        new_record[rel] = new_hash
+
+    removes: list[str] = []
+    for rel, old_hash in sorted(recorded.items()):
+        if rel in files or not in_scope(rel):
+            continue
+        path = check_inside(root, rel)
+        on_disk = _read(path)
+        if on_disk is None:
+            continue
+        if digest(on_disk) != old_hash and not force:
+            hand_edits.append(rel)
+            new_record[rel] = old_hash
+            continue
+        if digest(on_disk) != old_hash:
+            hand_edits.append(rel)
+        removes.append(rel)
+
+    generated = Generated(config_hash=config_hash, files=new_record)
+    gen_text = generated.text()
+    if _read(root / GENERATED_FILE) != gen_text.encode("utf-8"):
+        writes[GENERATED_FILE] = gen_text
+    forced = tuple(sorted((*hand_edits, *foreign))) if force else ()
+    return Plan(
+        root=root,
+        writes=writes,
+        removes=tuple(removes),
+        created=tuple(created),
+        updated=tuple(updated),
+        unchanged=tuple(unchanged),
+        hand_edits=tuple(sorted(set(hand_edits))),
+        foreign=tuple(sorted(foreign)),
+        generated=generated,
+        forced=forced,
+    )

@@ -1,0 +1,177 @@
+"""Desired states → cdk8s constructs → manifests → {relative path: text}. Pure: never touches disk.
+
+Stages share most of their objects, so each distinct component (construct class + its frozen props)
+is built and synthesized once per render and its manifests reused by every stage that holds it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from shopgen import yamlio
+from shopgen.config import Config
+from shopgen.model import DesiredState
+from shopgen.stages import STAGES, desired_states, get_stage
+
+SYNTH_COMMAND = "shopgen synth"
+HEADER = yamlio.GENERATED_HEADER.format(command=SYNTH_COMMAND)
+
+
+@dataclass(frozen=True)
+class Component:
+    """One construct to build: which class, with which props, and the folder its files go to."""
+
+    folder: str
+    construct: str  # class name in shopgen.constructs (resolved lazily: importing cdk8s costs time)
+    props: tuple[tuple[str, Any], ...]
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A rendered manifest and where it lives in its stage folder."""
+
+    path: str  # relative to the stage folder, e.g. "ui/deployment-ui.yaml"
+    manifest: dict[str, Any]
+
+
+def components(state: DesiredState) -> Iterator[Component]:
+    """The components of one stage, in a fixed order."""
+    ns, part_of = state.namespace.name, state.part_of
+    yield Component("namespace", "Namespace", (("namespace", state.namespace), ("part_of", part_of)))
+    scoped = (("namespace", ns), ("part_of", part_of))
+    for svc in state.services:
+        yield Component(svc.name, "Microservice", (("service", svc), *scoped))
+    for store in state.stores:
+        yield Component(store.owner, "Datastore", (("store", store), *scoped))
+    for secret in state.external_secrets:
+        yield Component(secret.owner, "ExternalSecret", (("secret", secret), *scoped))
+    yield Component(state.ingress.service, "AlbIngress", (("ingress", state.ingress), *scoped))
+    for hpa in state.hpas:
+        yield Component(hpa.target, "HorizontalAutoscaler", (("hpa", hpa), *scoped))
+    for pdb in state.pdbs:
+        yield Component(pdb.service, "DisruptionBudget", (("pdb", pdb), *scoped))
+    if state.nodeclass is not None:
+        yield Component("platform", "KarpenterNodeClass", (("nodeclass", state.nodeclass), ("part_of", part_of)))
+    if state.nodepool is not None:
+        yield Component("platform", "KarpenterNodePool", (("nodepool", state.nodepool), ("part_of", part_of)))
+    if state.overprovisioning is not None:
+        yield Component("overprovisioning", "Overprovisioning", (("spec", state.overprovisioning), *scoped))
+
+
+def _construct_classes() -> dict[str, type]:
+    from shopgen.constructs.autoscaling import DisruptionBudget, HorizontalAutoscaler
+    from shopgen.constructs.datastore import Datastore
+    from shopgen.constructs.ingress import AlbIngress
+    from shopgen.constructs.karpenter import KarpenterNodeClass, KarpenterNodePool
+    from shopgen.constructs.microservice import Microservice
+    from shopgen.constructs.namespace import Namespace
+    from shopgen.constructs.overprovisioning import Overprovisioning
+    from shopgen.constructs.secrets import ExternalSecret
+
+    classes = (
+        DisruptionBudget,
+        HorizontalAutoscaler,
+        Datastore,
+        AlbIngress,
+        KarpenterNodeClass,
+        KarpenterNodePool,
+        Microservice,
+        Namespace,
+        Overprovisioning,
+        ExternalSecret,
+    )
+    return {cls.__name__: cls for cls in classes}
+
+
+def synthesize(states: dict[str, DesiredState]) -> dict[str, list[Resource]]:
+    """Build every distinct component once in one cdk8s App; return each stage's resources."""
+    import cdk8s
+
+    classes = _construct_classes()
+    app = cdk8s.App()
+    charts: dict[Component, Any] = {}
+    per_stage: dict[str, list[Component]] = {}
+    for stage, state in states.items():
+        per_stage[stage] = list(components(state))
+        for component in per_stage[stage]:
+            if component not in charts:
+                chart = cdk8s.Chart(app, f"c{len(charts)}", disable_resource_name_hashes=True)
+                classes[component.construct](chart, "component", **dict(component.props))
+                charts[component] = chart
+    built: dict[Component, list[Resource]] = {}
+    for component, chart in charts.items():
+        built[component] = [
+            Resource(f"{component.folder}/{_file_name(m)}", m) for m in (_plain(d) for d in chart.to_json())
+        ]
+    return {stage: [r for c in comps for r in built[c]] for stage, comps in per_stage.items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _file_name(manifest: dict[str, Any]) -> str:
+    return f"{manifest['kind'].lower()}-{manifest['metadata']['name']}.yaml"
+
+
+def manifest_text(manifest: dict[str, Any]) -> str:
+    return HEADER + yamlio.dump(manifest)
+
+
+def stage_files(stage: str, resources: Sequence[Resource], cfg: Config) -> dict[str, str]:
+    """One stage folder: a file per resource, kustomization.yaml listing them, README.md."""
+    root = f"environments/{stage}"
+    files: dict[str, str] = {}
+    texts: dict[str, str] = {}  # identical objects are dumped once
+    for res in resources:
+        key = id(res.manifest)
+        if key not in texts:
+            texts[key] = manifest_text(res.manifest)
+        if f"{root}/{res.path}" in files:
+            from shopgen.errors import RenderError
+
+            raise RenderError(f"two resources render to {root}/{res.path}: rename one of them in shopgen.yaml")
+        files[f"{root}/{res.path}"] = texts[key]
+    kustomization = {
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "resources": sorted(r.path for r in resources),
+    }
+    files[f"{root}/kustomization.yaml"] = HEADER + yamlio.dump(kustomization)
+    from shopgen.readme import stage_readme
+
+    files[f"{root}/README.md"] = stage_readme(get_stage(stage), resources, cfg)
+    return dict(sorted(files.items()))
+
+
+GITATTRIBUTES = (
+    "# Generated by shopgen (shopgen synth): rendered trees collapse in pull-request views;\n"
+    "# the semantic diff comment (shopgen diff) carries the review.\n"
+    + "".join(f"{tree}/** linguist-generated=true\n" for tree in ("environments", "argocd", "charts", "terraform"))
+)
+
+
+def render(cfg: Config, stages: Sequence[str]) -> dict[str, str]:
+    """Every file of the named stages plus the shared trees, as {path relative to the output root: text}."""
+    wanted = [s.name for s in STAGES if s.name in set(stages)]
+    if not wanted:
+        return {".gitattributes": GITATTRIBUTES}
+    states = desired_states(cfg, upto=wanted[-1])
+    resources = synthesize({name: states[name] for name in wanted})
+    files: dict[str, str] = {".gitattributes": GITATTRIBUTES}
+    for name in wanted:
+        files.update(stage_files(name, resources[name], cfg))
+    return files
+
+
+def render_resources(cfg: Config, stages: Sequence[str]) -> dict[str, list[Resource]]:
+    """The manifests of the named stages, without their file texts (for diff and validate)."""
+    wanted = [s.name for s in STAGES if s.name in set(stages)]
+    states = desired_states(cfg, upto=wanted[-1])
+    return synthesize({name: states[name] for name in wanted})

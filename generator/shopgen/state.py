@@ -1,0 +1,76 @@
+""".shopgen/state.json (the active stage) and .shopgen/generated.json (what shopgen wrote).
+
+These two files are the only places shopgen remembers anything between runs (SPEC §3, §5).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shopgen.config import Config
+from shopgen.errors import ConfigError
+from shopgen.stages import STAGE_BY_NAME
+
+STATE_DIR = ".shopgen"
+STATE_FILE = f"{STATE_DIR}/state.json"
+GENERATED_FILE = f"{STATE_DIR}/generated.json"
+
+
+def digest(text: str | bytes) -> str:
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def config_hash(cfg: Config) -> str:
+    """Hash of the effective config; the active stage and its seed are left out (SPEC §5)."""
+    data = cfg.model_dump(mode="json")
+    data["gitops"].pop("initial_stage", None)
+    return digest(json.dumps(data, sort_keys=True, separators=(",", ":")))
+
+
+def _json_text(data: object) -> str:
+    return json.dumps(data, indent=2, sort_keys=True) + "\n"
+
+
+def read_active_stage(root: Path, cfg: Config) -> str:
+    """The active stage: state.json when it exists, else the config's gitops.initial_stage."""
+    path = root / STATE_FILE
+    if not path.exists():
+        return cfg.gitops.initial_stage
+    try:
+        stage = json.loads(path.read_text(encoding="utf-8"))["active_stage"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"{path}: not a shopgen state file ({exc}); fix or delete it") from None
+    if stage not in STAGE_BY_NAME:
+        raise ConfigError(f"{path}: active_stage {stage!r} is not a stage; stages: {', '.join(STAGE_BY_NAME)}")
+    return stage
+
+
+def state_text(active_stage: str) -> str:
+    return _json_text({"active_stage": active_stage})
+
+
+@dataclass(frozen=True)
+class Generated:
+    """generated.json: every file shopgen wrote, with the hash of the bytes it wrote."""
+
+    config_hash: str = ""
+    files: dict[str, str] = field(default_factory=dict)
+
+    def text(self) -> str:
+        return _json_text({"config_hash": self.config_hash, "files": dict(sorted(self.files.items()))})
+
+
+def read_generated(root: Path) -> Generated:
+    path = root / GENERATED_FILE
+    if not path.exists():
+        return Generated()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        files = {str(k): str(v) for k, v in data["files"].items()}
+        return Generated(config_hash=str(data.get("config_hash", "")), files=files)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ConfigError(f"{path}: not a shopgen generated.json ({exc}); restore it from git") from None

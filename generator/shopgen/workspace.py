@@ -1,0 +1,38 @@
+"""Where shopgen works: the output root (``--out``, else the git top level, else the current folder)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from shopgen.errors import ConfigError
+
+
+def git_toplevel(start: Path) -> Path | None:
+    """The top level of the git repository around ``start``; None outside one or without git."""
+    if shutil.which("git") is None:
+        return None
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"],
+            cwd=start,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except OSError:
+        return None
+    if out.returncode != 0:
+        return None
+    return Path(out.stdout.strip())
+
+
+def output_root(out: Path | None) -> Path:
+    """Resolve the output root; a path that exists and is not a folder is a usage error."""
+    if out is not None:
+        if out.exists() and not out.is_dir():
+            raise ConfigError(f"--out {out}: is a file, not a folder")
+        return out.resolve()
+    cwd = Path.cwd()
+    return git_toplevel(cwd) or cwd

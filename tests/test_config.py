@@ -1,0 +1,143 @@
+"""Config: embedded defaults, shopgen.yaml, `shopgen init`, and every kind of bad input (exit 2)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import run_cli, tree_bytes
+from shopgen import config, yamlio
+from shopgen.init import config_template
+
+BAD_CONFIGS = [
+    # (case id, file text, text the one message must contain)
+    ("unknown-top-key", "namespaces: shop\n", "namespaces: unknown setting"),
+    ("unknown-nested-key", "services:\n  ui:\n    replica: 3\n", "services.ui.replica: unknown setting"),
+    ("unknown-service", "services:\n  basket:\n    replicas: 1\n", "services.basket: unknown setting"),
+    ("wrong-type-int", "services:\n  ui:\n    replicas: three\n", "services.ui.replicas"),
+    ("string-for-int", "services:\n  ui:\n    replicas: '3'\n", "services.ui.replicas"),
+    ("bool-for-int", "autoscaling:\n  hpa:\n    min_replicas: true\n", "autoscaling.hpa.min_replicas"),
+    ("zero-replicas", "services:\n  catalog:\n    replicas: 0\n", "services.catalog.replicas"),
+    ("negative-size", "overprovisioning:\n  replicas: -2\n", "overprovisioning.replicas"),
+    ("zero-cpu", "services:\n  ui:\n    resources:\n      cpu: 0m\n", "services.ui.resources.cpu"),
+    ("bad-memory", "stores:\n  catalog_mysql:\n    memory: lots\n", "stores.catalog_mysql.memory"),
+    ("limit-below-request", "services:\n  ui:\n    resources:\n      memory: 1Gi\n", "services.ui.resources"),
+    ("min-gt-max", "autoscaling:\n  hpa:\n    min_replicas: 12\n", "max_replicas (10) must be >= min_replicas (12)"),
+    (
+        "grace-too-short",
+        "services:\n  ui:\n    termination_grace_period_seconds: 60\n",
+        "services.ui: termination_grace_period_seconds (60) must be >= prestop_sleep_seconds + shutdown_seconds (90)",
+    ),
+    ("sleep-grows-past-grace", "services:\n  orders:\n    prestop_sleep_seconds: 30\n", "services.orders"),
+    ("alb-name-too-long", "cluster:\n  name: production-cluster-east-01\n", "ingress.load_balancer_name"),
+    ("alb-name-explicit-too-long", "ingress:\n  load_balancer_name: " + "x" * 33 + "\n", "ingress.load_balancer_name"),
+    ("bad-namespace", "namespace: Shop_NS\n", "namespace: 'Shop_NS' is not a DNS label"),
+    ("unknown-initial-stage", "gitops:\n  initial_stage: canary\n", "gitops.initial_stage: unknown stage 'canary'"),
+    ("unknown-hpa-target", "autoscaling:\n  hpa:\n    target: basket\n", "autoscaling.hpa.target"),
+    ("bad-secrets-provider", "secrets:\n  provider: vault\n", "secrets.provider"),
+    ("bad-ami-alias", "karpenter:\n  nodeclass:\n    ami_alias: bottlerocket\n", "karpenter.nodeclass.ami_alias"),
+    ("empty-capacity-types", "karpenter:\n  nodepool:\n    capacity_types: []\n", "karpenter.nodepool.capacity_types"),
+    ("bad-duration", "karpenter:\n  nodepool:\n    consolidate_after: soon\n", "karpenter.nodepool.consolidate_after"),
+    ("positive-priority", "overprovisioning:\n  priority_value: 1000\n", "overprovisioning.priority_value"),
+    ("percent-over-100", "autoscaling:\n  hpa:\n    cpu_utilization: 150\n", "autoscaling.hpa.cpu_utilization"),
+    ("huge-number", "services:\n  ui:\n    replicas: 100000000000000000000\n", "services.ui.replicas"),
+    ("list-at-top", "- namespace\n", "top level must be a mapping"),
+    ("mapping-for-scalar", "namespace:\n  name: shop\n", "namespace"),
+    ("yaml-syntax", "services:\n  ui: [replicas: 3\n", "line "),
+    ("duplicate-key", "namespace: a\nnamespace: b\n", 'line 2, column 1: duplicate key "namespace"'),
+    ("python-tag", "namespace: !!python/object/apply:os.system ['true']\n", "YAML tag !!python/object/apply:os.system"),
+    ("custom-tag", "namespace: !Ref shop\n", "namespace: YAML tag !Ref is not allowed"),
+    ("bad-repo-url", "gitops:\n  repo_url: not a url\n", "gitops.repo_url"),
+]
+
+
+@pytest.mark.parametrize(("case", "text", "expected"), BAD_CONFIGS, ids=[c[0] for c in BAD_CONFIGS])
+def test_bad_config_exits_2_names_field_and_writes_nothing(tmp_path: Path, case: str, text: str, expected: str):
+    cfg = tmp_path / "bad.yaml"
+    cfg.write_text(text)
+    out = tmp_path / "out"
+    out.mkdir()
+    result = run_cli("synth", "--out", out, "--config", cfg)
+    assert result.code == 2, (case, result.err)
+    assert expected in result.err, f"{case}: {result.err!r} lacks {expected!r}"
+    assert "Traceback" not in result.err
+    assert result.err.startswith("shopgen: error: ")
+    assert tree_bytes(out) == {}, f"{case}: something was written"
+
+
+def test_error_names_the_yaml_line(tmp_path: Path):
+    cfg = tmp_path / "shopgen.yaml"
+    cfg.write_text("namespace: shop\nservices:\n  ui:\n    replicas: 0\n")
+    result = run_cli("synth", "--out", tmp_path, "--check")
+    assert result.code == 2
+    assert f"{cfg}:4: services.ui.replicas" in result.err
+
+
+def test_missing_and_unreadable_config(tmp_path: Path):
+    missing = run_cli("synth", "--out", tmp_path, "--config", tmp_path / "nope.yaml")
+    assert missing.code == 2 and "config file not found" in missing.err
+    (tmp_path / "binary.yaml").write_bytes(b"\xff\xfe\x00garbage")
+    unreadable = run_cli("synth", "--out", tmp_path, "--config", tmp_path / "binary.yaml")
+    assert unreadable.code == 2 and "binary.yaml" in unreadable.err
+    folder = run_cli("synth", "--out", tmp_path, "--config", tmp_path)
+    assert folder.code == 2 and "is a folder" in folder.err
+    assert not (tmp_path / "environments").exists()
+
+
+def test_unknown_stage_and_out_is_a_file(tmp_path: Path):
+    result = run_cli("synth", "--out", tmp_path, "--stage", "canary")
+    assert result.code == 2 and "unknown stage 'canary'" in result.err
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    result = run_cli("synth", "--out", a_file)
+    assert result.code == 2 and "is a file" in result.err
+    assert tree_bytes(tmp_path) == {"file": b"x"}
+
+
+def test_partial_config_keeps_other_defaults():
+    cfg = config.parse({"services": {"ui": {"replicas": 4}}}, "inline")
+    assert cfg.services.ui.replicas == 4
+    assert cfg.services.ui.resources.memory == "512Mi"
+    assert cfg.services.ui.termination_grace_period_seconds == 90
+    assert cfg.services.catalog.replicas == 3
+
+
+def test_defaults_are_the_course_values():
+    cfg = config.defaults()
+    assert cfg.namespace == "shop"
+    assert cfg.load_balancer_name == "part01-shop-ui"
+    assert cfg.karpenter_node_role == "KarpenterNodeRole-part01"
+    assert [cfg.services.get(n).replicas for n in ("catalog", "carts", "orders", "checkout", "assets", "ui")] == [
+        3,
+        3,
+        1,
+        1,
+        1,
+        2,
+    ]
+    assert cfg.services.ui.startup.failure_threshold == 9  # 45 s / 5 s
+    assert cfg.services.catalog.startup.failure_threshold == 6  # 30 s / 5 s
+
+
+def test_init_writes_every_default_and_reads_back(tmp_path: Path):
+    result = run_cli("init", "--out", tmp_path)
+    assert result.code == 0, result.err
+    text = (tmp_path / "shopgen.yaml").read_text()
+    assert text == config_template()
+    data = yamlio.to_plain(yamlio.load_text(text, "init"))
+    assert config.parse(data, "init") == config.defaults()
+    assert "prestop_sleep_seconds: 80" in text and "# " in text
+    again = run_cli("init", "--out", tmp_path)
+    assert again.code == 2 and "exists already" in again.err
+
+
+def test_course_namespace_through_config(tmp_path: Path):
+    (tmp_path / "shopgen.yaml").write_text(
+        "namespace: 11-senario\ningress:\n  load_balancer_name: part01-senario11-ui\n"
+    )
+    result = run_cli("synth", "--out", tmp_path, "--stage", "baseline")
+    assert result.code == 0, result.err
+    deployment = yamlio.load_manifests((tmp_path / "environments/baseline/ui/deployment-ui.yaml").read_text(), "ui")[0]
+    assert deployment["metadata"]["namespace"] == "11-senario"
+    ingress = yamlio.load_manifests((tmp_path / "environments/baseline/ui/ingress-ui.yaml").read_text(), "i")[0]
+    assert ingress["metadata"]["annotations"]["alb.ingress.kubernetes.io/load-balancer-name"] == "part01-senario11-ui"
