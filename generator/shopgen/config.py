@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from shopgen import yamlio
 from shopgen.app import SERVICE_NAMES
 from shopgen.errors import ConfigError
+from shopgen.platform_config import PlatformConfig
 
 CONFIG_FILENAME = "shopgen.yaml"
 STAGE_NAMES = ("baseline", "readiness", "autoscaling", "overprovisioning", "alb", "prestop")
@@ -295,6 +296,7 @@ class Config(Model):
     overprovisioning: Overprovisioning = Overprovisioning()
     secrets: Secrets = Secrets()
     gitops: GitOps = GitOps()
+    platform: PlatformConfig = PlatformConfig()
 
     @property
     def load_balancer_name(self) -> str:

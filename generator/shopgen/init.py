@@ -30,7 +30,9 @@ def _emit(model: BaseModel, indent: int, lines: list[str]) -> None:
         value = getattr(model, name)
         if info.description:
             lines.append(f"{pad}# {info.description}")
-        if isinstance(value, BaseModel):
+        if isinstance(value, BaseModel) and not type(value).model_fields:
+            lines.append(f"{pad}{name}: {{}}")
+        elif isinstance(value, BaseModel):
             lines.append(f"{pad}{name}:")
             _emit(value, indent + 1, lines)
             if isinstance(value, StartupProbe):

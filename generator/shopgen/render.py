@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from shopgen import yamlio
 from shopgen.config import Config
+from shopgen.errors import RenderError
 from shopgen.model import DesiredState
 from shopgen.stages import STAGES, desired_states, get_stage
 
@@ -86,25 +88,32 @@ def _construct_classes() -> dict[str, type]:
 
 
 def synthesize(states: dict[str, DesiredState]) -> dict[str, list[Resource]]:
-    """Build every distinct component once in one cdk8s App; return each stage's resources."""
+    """Build every distinct component once, in one cdk8s chart; return each stage's resources.
+
+    One chart means one jsii round trip to synthesize everything; each construct reports how many
+    objects it made, which splits the chart's output back into components.
+    """
     import cdk8s
 
     classes = _construct_classes()
     app = cdk8s.App()
-    charts: dict[Component, Any] = {}
+    chart = cdk8s.Chart(app, "shop", disable_resource_name_hashes=True)
+    built_order: list[tuple[Component, int]] = []
+    seen: set[Component] = set()
     per_stage: dict[str, list[Component]] = {}
     for stage, state in states.items():
         per_stage[stage] = list(components(state))
         for component in per_stage[stage]:
-            if component not in charts:
-                chart = cdk8s.Chart(app, f"c{len(charts)}", disable_resource_name_hashes=True)
-                classes[component.construct](chart, "component", **dict(component.props))
-                charts[component] = chart
+            if component not in seen:
+                seen.add(component)
+                construct = classes[component.construct](chart, f"c{len(seen)}", **dict(component.props))
+                built_order.append((component, construct.object_count))
+    manifests = iter(_plain(chart.to_json()))
     built: dict[Component, list[Resource]] = {}
-    for component, chart in charts.items():
-        built[component] = [
-            Resource(f"{component.folder}/{_file_name(m)}", m) for m in (_plain(d) for d in chart.to_json())
-        ]
+    for component, count in built_order:
+        built[component] = [Resource(f"{component.folder}/{_file_name(m)}", m) for m in islice(manifests, count)]
+    if next(manifests, None) is not None:
+        raise RenderError("cdk8s returned more objects than the constructs reported (a construct miscounts)")
     return {stage: [r for c in comps for r in built[c]] for stage, comps in per_stage.items()}
 
 
@@ -124,18 +133,21 @@ def manifest_text(manifest: dict[str, Any]) -> str:
     return HEADER + yamlio.dump(manifest)
 
 
-def stage_files(stage: str, resources: Sequence[Resource], cfg: Config) -> dict[str, str]:
-    """One stage folder: a file per resource, kustomization.yaml listing them, README.md."""
+def stage_files(
+    stage: str, resources: Sequence[Resource], cfg: Config, texts: dict[int, str] | None = None
+) -> dict[str, str]:
+    """One stage folder: a file per resource, kustomization.yaml listing them, README.md.
+
+    ``texts`` caches the YAML of manifests shared between stages (keyed by object identity).
+    """
     root = f"environments/{stage}"
     files: dict[str, str] = {}
-    texts: dict[str, str] = {}  # identical objects are dumped once
+    texts = {} if texts is None else texts
     for res in resources:
         key = id(res.manifest)
         if key not in texts:
             texts[key] = manifest_text(res.manifest)
         if f"{root}/{res.path}" in files:
-            from shopgen.errors import RenderError
-
             raise RenderError(f"two resources render to {root}/{res.path}: rename one of them in shopgen.yaml")
         files[f"{root}/{res.path}"] = texts[key]
     kustomization = {
@@ -165,8 +177,9 @@ def render(cfg: Config, stages: Sequence[str]) -> dict[str, str]:
     states = desired_states(cfg, upto=wanted[-1])
     resources = synthesize({name: states[name] for name in wanted})
     files: dict[str, str] = {".gitattributes": GITATTRIBUTES}
+    texts: dict[int, str] = {}
     for name in wanted:
-        files.update(stage_files(name, resources[name], cfg))
+        files.update(stage_files(name, resources[name], cfg, texts))
     return files
 
 

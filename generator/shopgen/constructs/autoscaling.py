@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from constructs import Construct
 
-from shopgen.constructs.base import api_object, selector_labels, standard_labels
+from shopgen.constructs.base import Component, api_object, selector_labels, standard_labels
 from shopgen.model import Hpa, Pdb
 
 
-class HorizontalAutoscaler(Construct):
+class HorizontalAutoscaler(Component):
     def __init__(self, scope: Construct, id: str, *, hpa: Hpa, namespace: str, part_of: str) -> None:
         super().__init__(scope, id)
         api_object(
@@ -38,7 +38,7 @@ class HorizontalAutoscaler(Construct):
         )
 
 
-class DisruptionBudget(Construct):
+class DisruptionBudget(Component):
     def __init__(self, scope: Construct, id: str, *, pdb: Pdb, namespace: str, part_of: str) -> None:
         super().__init__(scope, id)
         labels = standard_labels(name=pdb.service, component="service", part_of=part_of)

@@ -27,8 +27,16 @@ def selector_labels(labels: dict[str, str]) -> dict[str, str]:
     return {k: labels[k] for k in keys}
 
 
+class Component(Construct):
+    """Base of every shopgen construct: counts the ApiObjects it makes (the renderer splits on it)."""
+
+    def __init__(self, scope: Construct, id: str) -> None:
+        super().__init__(scope, id)
+        self.object_count = 0
+
+
 def api_object(
-    scope: Construct,
+    scope: Component,
     *,
     api_version: str,
     kind: str,
@@ -49,6 +57,7 @@ def api_object(
         annotations=annotations or None,
     )
     obj = cdk8s.ApiObject(scope, f"{kind}-{name}", api_version=api_version, kind=kind, metadata=metadata)
+    scope.object_count += 1
     for key, value in body.items():
         obj.add_json_patch(cdk8s.JsonPatch.add(f"/{key}", value))
     return obj

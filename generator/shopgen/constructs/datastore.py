@@ -6,13 +6,20 @@ from typing import Any
 
 from constructs import Construct
 
-from shopgen.constructs.base import api_object, pod_security_context, secret_env, selector_labels, standard_labels
+from shopgen.constructs.base import (
+    Component,
+    api_object,
+    pod_security_context,
+    secret_env,
+    selector_labels,
+    standard_labels,
+)
 from shopgen.model import Store
 
 DO_NOT_DISRUPT = "karpenter.sh/do-not-disrupt"
 
 
-class Datastore(Construct):
+class Datastore(Component):
     def __init__(self, scope: Construct, id: str, *, store: Store, namespace: str, part_of: str) -> None:
         super().__init__(scope, id)
         # Upstream labels a store with its owner's name and its own component (e.g. catalog/mysql).

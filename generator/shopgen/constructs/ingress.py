@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from constructs import Construct
 
-from shopgen.constructs.base import api_object, standard_labels
+from shopgen.constructs.base import Component, api_object, standard_labels
 from shopgen.model import Ingress as IngressSpec
 
 PREFIX = "alb.ingress.kubernetes.io/"
 
 
-class AlbIngress(Construct):
+class AlbIngress(Component):
     def __init__(self, scope: Construct, id: str, *, ingress: IngressSpec, namespace: str, part_of: str) -> None:
         super().__init__(scope, id)
         annotations = {

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from constructs import Construct
 
-from shopgen.constructs.base import api_object, standard_labels
+from shopgen.constructs.base import Component, api_object, standard_labels
 from shopgen.model import NodeClass, NodePool
 
 DISCOVERY_TAG = "karpenter.sh/discovery"
 
 
-class KarpenterNodePool(Construct):
+class KarpenterNodePool(Component):
     def __init__(self, scope: Construct, id: str, *, nodepool: NodePool, part_of: str) -> None:
         super().__init__(scope, id)
         requirements = [
@@ -54,7 +54,7 @@ class KarpenterNodePool(Construct):
         )
 
 
-class KarpenterNodeClass(Construct):
+class KarpenterNodeClass(Component):
     def __init__(self, scope: Construct, id: str, *, nodeclass: NodeClass, part_of: str) -> None:
         super().__init__(scope, id)
         discovery = [{"tags": {DISCOVERY_TAG: nodeclass.discovery_tag}}]

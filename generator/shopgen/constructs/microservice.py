@@ -8,6 +8,7 @@ from constructs import Construct
 
 from shopgen.app import HTTP_PORT
 from shopgen.constructs.base import (
+    Component,
     api_object,
     pod_security_context,
     resources,
@@ -29,7 +30,7 @@ def _probe(probe: HttpProbe) -> dict[str, Any]:
     return spec
 
 
-class Microservice(Construct):
+class Microservice(Component):
     def __init__(self, scope: Construct, id: str, *, service: AppService, namespace: str, part_of: str) -> None:
         super().__init__(scope, id)
         svc = service

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from constructs import Construct
 
-from shopgen.constructs.base import api_object, standard_labels
+from shopgen.constructs.base import Component, api_object, standard_labels
 from shopgen.model import Namespace as NamespaceSpec
 
 
-class Namespace(Construct):
+class Namespace(Component):
     def __init__(self, scope: Construct, id: str, *, namespace: NamespaceSpec, part_of: str) -> None:
         super().__init__(scope, id)
         labels = standard_labels(name=namespace.name, component="namespace", part_of=part_of)

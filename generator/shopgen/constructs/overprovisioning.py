@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from constructs import Construct
 
-from shopgen.constructs.base import api_object, pod_security_context, selector_labels, standard_labels
+from shopgen.constructs.base import Component, api_object, pod_security_context, selector_labels, standard_labels
 from shopgen.model import Overprovisioning as OverprovisioningSpec
 
 NAME = "overprovisioning"
 
 
-class Overprovisioning(Construct):
+class Overprovisioning(Component):
     def __init__(self, scope: Construct, id: str, *, spec: OverprovisioningSpec, namespace: str, part_of: str) -> None:
         super().__init__(scope, id)
         labels = standard_labels(name=NAME, component=NAME, part_of=part_of)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from constructs import Construct
 
-from shopgen.constructs.base import api_object, standard_labels
+from shopgen.constructs.base import Component, api_object, standard_labels
 from shopgen.model import ExternalSecret as ExternalSecretSpec
 
 
-class ExternalSecret(Construct):
+class ExternalSecret(Component):
     def __init__(self, scope: Construct, id: str, *, secret: ExternalSecretSpec, namespace: str, part_of: str) -> None:
         super().__init__(scope, id)
         api_object(
