@@ -136,6 +136,76 @@ def init(out: Path | None, force: bool) -> None:
     _err(f"create {target}")
 
 
+@cli.command()
+@click.argument("stages", nargs=-1)
+@click.option("--against", "ref", metavar="GIT_REF", help="Compare the working tree's render with the trees at REF.")
+@click.option("--contract", is_flag=True, help="Check every consecutive pair of stages against its contract.")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
+@out_option
+@config_option
+def diff(
+    stages: tuple[str, ...], ref: str | None, contract: bool, fmt: str, out: Path | None, config_path: Path | None
+) -> None:
+    """Semantic diff: `diff FROM TO`, `diff --against REF`, or `diff --contract`. Exit 1 when different."""
+    from shopgen import diffcmd
+    from shopgen.errors import ConfigError
+
+    modes = sum([bool(stages), ref is not None, contract])
+    if modes != 1 or (stages and len(stages) != 2):
+        raise ConfigError("give exactly one of: FROM TO (two stages), --against GIT_REF, --contract")
+    if contract:
+        violations = diffcmd.contract_violations(out=out, config_path=config_path)
+        for violation in violations:
+            _err(f"contract violation: {violation}")
+        if violations:
+            sys.exit(EXIT_DIFFERENT)
+        _err("every stage stays within its contract")
+        return
+    if ref is not None:
+        result = diffcmd.diff_against(ref, out=out, config_path=config_path, fmt=fmt)
+    else:
+        result = diffcmd.diff_stages(stages[0], stages[1], out=out, config_path=config_path, fmt=fmt)
+    click.echo(result.text, nl=not result.text.endswith("\n"))
+    if not result.equal:
+        sys.exit(EXIT_DIFFERENT)
+
+
+@cli.command()
+@click.argument("stage")
+@click.option("--through", is_flag=True, help="One commit per stage from the active stage to STAGE.")
+@click.option("--allow-rollback", is_flag=True, help="Allow a stage before the active one.")
+@click.option("--no-commit", is_flag=True, help="Render and update .shopgen/ and argocd/, but do not commit.")
+@click.option("-m", "--message", help="Subject line of the commit (the body is always shopgen's).")
+@out_option
+@config_option
+def promote(
+    stage: str,
+    through: bool,
+    allow_rollback: bool,
+    no_commit: bool,
+    message: str | None,
+    out: Path | None,
+    config_path: Path | None,
+) -> None:
+    """Make STAGE the active stage: render it, point Argo CD at it, and commit only shopgen's paths."""
+    from shopgen.promote import promote as run
+    from shopgen.promote import promotion_summary
+
+    steps = run(
+        stage=stage,
+        out=out,
+        config_path=config_path,
+        through=through,
+        allow_rollback=allow_rollback,
+        commit=not no_commit,
+        message=message,
+    )
+    if not steps:
+        _err(f"{stage} is already the active stage; nothing to do")
+    for line in promotion_summary(steps):
+        _err(line)
+
+
 def main() -> None:
     debug = "--debug" in sys.argv[1:]
     try:

@@ -63,6 +63,7 @@ def components(state: DesiredState) -> Iterator[Component]:
 
 
 def _construct_classes() -> dict[str, type]:
+    from shopgen.constructs.argocd import ShopApplication, ShopProject
     from shopgen.constructs.autoscaling import DisruptionBudget, HorizontalAutoscaler
     from shopgen.constructs.datastore import Datastore
     from shopgen.constructs.ingress import AlbIngress
@@ -83,12 +84,16 @@ def _construct_classes() -> dict[str, type]:
         Namespace,
         Overprovisioning,
         ExternalSecret,
+        ShopApplication,
+        ShopProject,
     )
     return {cls.__name__: cls for cls in classes}
 
 
-def synthesize(states: dict[str, DesiredState]) -> dict[str, list[Resource]]:
-    """Build every distinct component once, in one cdk8s chart; return each stage's resources.
+def synthesize(groups: dict[str, list[Component]]) -> dict[str, list[Resource]]:
+    """Build every distinct component once, in one cdk8s chart; return each group's resources.
+
+    A group is a stage (or the argocd/ tree); stages share most components.
 
     One chart means one jsii round trip to synthesize everything; each construct reports how many
     objects it made, which splits the chart's output back into components.
@@ -100,10 +105,8 @@ def synthesize(states: dict[str, DesiredState]) -> dict[str, list[Resource]]:
     chart = cdk8s.Chart(app, "shop", disable_resource_name_hashes=True)
     built_order: list[tuple[Component, int]] = []
     seen: set[Component] = set()
-    per_stage: dict[str, list[Component]] = {}
-    for stage, state in states.items():
-        per_stage[stage] = list(components(state))
-        for component in per_stage[stage]:
+    for group in groups.values():
+        for component in group:
             if component not in seen:
                 seen.add(component)
                 construct = classes[component.construct](chart, f"c{len(seen)}", **dict(component.props))
@@ -111,10 +114,11 @@ def synthesize(states: dict[str, DesiredState]) -> dict[str, list[Resource]]:
     manifests = iter(_plain(chart.to_json()))
     built: dict[Component, list[Resource]] = {}
     for component, count in built_order:
-        built[component] = [Resource(f"{component.folder}/{_file_name(m)}", m) for m in islice(manifests, count)]
+        folder = f"{component.folder}/" if component.folder else ""
+        built[component] = [Resource(f"{folder}{_file_name(m)}", m) for m in islice(manifests, count)]
     if next(manifests, None) is not None:
         raise RenderError("cdk8s returned more objects than the constructs reported (a construct miscounts)")
-    return {stage: [r for c in comps for r in built[c]] for stage, comps in per_stage.items()}
+    return {name: [r for c in group for r in built[c]] for name, group in groups.items()}
 
 
 def _plain(value: Any) -> Any:
@@ -169,22 +173,49 @@ GITATTRIBUTES = (
 )
 
 
-def render(cfg: Config, stages: Sequence[str]) -> dict[str, str]:
-    """Every file of the named stages plus the shared trees, as {path relative to the output root: text}."""
-    wanted = [s.name for s in STAGES if s.name in set(stages)]
-    if not wanted:
-        return {".gitattributes": GITATTRIBUTES}
-    states = desired_states(cfg, upto=wanted[-1])
-    resources = synthesize({name: states[name] for name in wanted})
+def argocd_components(cfg: Config, active: str, state: DesiredState, repo_prefix: str) -> list[Component]:
+    """AppProject and Application `shop`, pointing at the active stage's folder (SPEC §5)."""
+    common = (("repo_url", cfg.gitops.repo_url), ("namespace", cfg.namespace), ("part_of", state.part_of))
+    path = f"{repo_prefix}environments/{active}"
+    return [
+        Component("", "ShopProject", common),
+        Component(
+            "",
+            "ShopApplication",
+            (
+                *common,
+                ("target_revision", cfg.gitops.target_revision),
+                ("path", path),
+                ("hpa_targets", tuple(h.target for h in state.hpas)),
+            ),
+        ),
+    ]
+
+
+def render(cfg: Config, stages: Sequence[str], active: str, *, repo_prefix: str = "") -> dict[str, str]:
+    """Every file of the named stages plus the shared trees, as {path relative to the output root: text}.
+
+    ``repo_prefix`` is the output root's path inside its git repository ("" at the top level, else
+    "sub/dir/"): Argo CD paths are relative to the repository's top level.
+    """
+    order = [s.name for s in STAGES]
+    wanted = [name for name in order if name in set(stages)]
+    states = desired_states(cfg, upto=max([*wanted, active], key=order.index))
+    groups = {name: list(components(states[name])) for name in wanted}
+    groups["argocd"] = argocd_components(cfg, active, states[active], repo_prefix)
+    resources = synthesize(groups)
     files: dict[str, str] = {".gitattributes": GITATTRIBUTES}
     texts: dict[int, str] = {}
     for name in wanted:
         files.update(stage_files(name, resources[name], cfg, texts))
+    for res in resources["argocd"]:
+        files[f"argocd/{res.path}"] = manifest_text(res.manifest)
     return files
 
 
 def render_resources(cfg: Config, stages: Sequence[str]) -> dict[str, list[Resource]]:
     """The manifests of the named stages, without their file texts (for diff and validate)."""
-    wanted = [s.name for s in STAGES if s.name in set(stages)]
+    order = [s.name for s in STAGES]
+    wanted = [name for name in order if name in set(stages)]
     states = desired_states(cfg, upto=wanted[-1])
-    return synthesize({name: states[name] for name in wanted})
+    return synthesize({name: list(components(states[name])) for name in wanted})

@@ -11,7 +11,7 @@ from shopgen.config import Config, load_config
 from shopgen.plan import Plan, make_plan
 from shopgen.stages import STAGES, get_stage
 from shopgen.state import STATE_FILE, config_hash, read_active_stage, read_generated, state_text
-from shopgen.workspace import output_root
+from shopgen.workspace import git_toplevel, output_root
 from shopgen.writer import apply
 
 SHARED_TREES = ("argocd/", "charts/", "platform/", "terraform/")
@@ -44,9 +44,19 @@ def in_scope_for(stages: Sequence[str]):
     return in_scope
 
 
-def render_tree(cfg: Config, stages: Sequence[str], active: str) -> dict[str, str]:
+def render_tree(cfg: Config, stages: Sequence[str], active: str, root: Path) -> dict[str, str]:
     """Every file this synth owns, rendered in memory."""
-    return renderer.render(cfg, stages)
+    return renderer.render(cfg, stages, active, repo_prefix=repo_prefix(root))
+
+
+def repo_prefix(root: Path) -> str:
+    """The output root's folder inside its git repository ("" at the top level or outside git)."""
+    existing = next(p for p in (root, *root.parents) if p.exists())
+    top = git_toplevel(existing)
+    if top is None:
+        return ""
+    rel = root.resolve().relative_to(top.resolve()).as_posix()
+    return "" if rel == "." else f"{rel}/"
 
 
 def synth(
@@ -61,7 +71,7 @@ def synth(
     cfg, _ = load_config(config_path, out_root=root)
     active = read_active_stage(root, cfg)
     wanted = stages_to_render(stages, active)
-    files = render_tree(cfg, wanted, active)
+    files = render_tree(cfg, wanted, active, root)
     if not (root / STATE_FILE).exists():
         files[STATE_FILE] = state_text(active)  # the config's initial_stage seeds the active stage
     plan = make_plan(

@@ -45,6 +45,7 @@ def api_object(
     labels: dict[str, str],
     body: dict[str, Any],
     annotations: dict[str, str] | None = None,
+    finalizers: list[str] | None = None,
 ) -> cdk8s.ApiObject:
     """An ApiObject whose top-level fields (spec, data, …) are exactly ``body``.
 
@@ -55,6 +56,7 @@ def api_object(
         namespace=namespace,
         labels=labels,
         annotations=annotations or None,
+        finalizers=finalizers,
     )
     obj = cdk8s.ApiObject(scope, f"{kind}-{name}", api_version=api_version, kind=kind, metadata=metadata)
     scope.object_count += 1

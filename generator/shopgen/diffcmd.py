@@ -1,0 +1,65 @@
+"""`shopgen diff`: fresh renders compared stage to stage, against a git ref, or against the contracts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from shopgen import gitops
+from shopgen.config import load_config
+from shopgen.contracts import Violation, check_contracts
+from shopgen.diff import AnyDiff, diff_files, diff_resources, to_json, to_markdown, to_text
+from shopgen.render import render_resources
+from shopgen.stages import STAGES, get_stage
+from shopgen.state import read_active_stage
+from shopgen.synth import SHARED_FILES, SHARED_TREES, render_tree
+from shopgen.workspace import output_root
+
+
+@dataclass(frozen=True)
+class DiffResult:
+    text: str
+    equal: bool
+
+
+def _view(diff: AnyDiff, fmt: str, title: str, command: str) -> str:
+    if fmt == "json":
+        return to_json(diff)
+    if fmt == "markdown":
+        return to_markdown(diff, title=title, command=command)
+    return to_text(diff)
+
+
+def diff_stages(old: str, new: str, *, out: Path | None, config_path: Path | None, fmt: str) -> DiffResult:
+    """Two stages' fresh in-memory renders of the same config, resource by resource."""
+    get_stage(old), get_stage(new)
+    cfg, _ = load_config(config_path, out_root=output_root(out))
+    rendered = render_resources(cfg, [old, new])
+    diff = diff_resources([r.manifest for r in rendered[old]], [r.manifest for r in rendered[new]])
+    text = _view(diff, fmt, f"shopgen diff {old} → {new}", f"shopgen diff {old} {new}")
+    return DiffResult(text, diff.is_empty)
+
+
+def diff_against(ref: str, *, out: Path | None, config_path: Path | None, fmt: str) -> DiffResult:
+    """The working tree's render against the rendered trees committed at ``ref`` (read with git)."""
+    root = output_root(out)
+    top = gitops.toplevel(root)
+    cfg, _ = load_config(config_path, out_root=root)
+    active = read_active_stage(root, cfg)
+    prefix = root.resolve().relative_to(top.resolve()).as_posix()
+    prefix = "" if prefix == "." else f"{prefix}/"
+    new = render_tree(cfg, [s.name for s in STAGES], active, root)
+    trees = ("environments/", *SHARED_TREES)
+    new = {p: t for p, t in new.items() if p.startswith(trees) or p in SHARED_FILES}
+    committed = gitops.read_tree(
+        top, ref, [f"{prefix}{t.rstrip('/')}" for t in trees] + [f"{prefix}{f}" for f in SHARED_FILES]
+    )
+    old = {p[len(prefix) :]: t for p, t in committed.items()}
+    diff = diff_files(old, new)
+    text = _view(diff, fmt, f"shopgen diff against {ref}", f"shopgen diff --against {ref}")
+    return DiffResult(text, diff.is_empty)
+
+
+def contract_violations(*, out: Path | None, config_path: Path | None) -> list[Violation]:
+    cfg, _ = load_config(config_path, out_root=output_root(out))
+    return check_contracts(cfg)

@@ -1,0 +1,130 @@
+"""git, the one wrapper: run commands, read trees at a ref, and commit with plumbing.
+
+Promotion commits go through a temporary index, `commit-tree` and `update-ref` with the expected
+old value, so a kill at any point leaves HEAD at the old or the new commit and the user's own
+index (their staged changes) untouched but for the paths shopgen owns.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+from shopgen.errors import GitError
+
+ZERO_OID = "0" * 40
+
+
+def run_git(
+    args: Sequence[str],
+    *,
+    cwd: Path,
+    env: Mapping[str, str] | None = None,
+    input: bytes | None = None,
+    check: bool = True,
+) -> subprocess.CompletedProcess[bytes]:
+    if shutil.which("git") is None:
+        raise GitError("git is not installed (needed for this command; rendering alone never needs git)")
+    full_env = {**os.environ, **(env or {})}
+    proc = subprocess.run(["git", *args], cwd=cwd, env=full_env, input=input, capture_output=True, check=False)
+    if check and proc.returncode != 0:
+        message = proc.stderr.decode(errors="replace").strip() or proc.stdout.decode(errors="replace").strip()
+        raise GitError(f"git {' '.join(args[:3])}: {message}")
+    return proc
+
+
+def toplevel(path: Path) -> Path:
+    proc = run_git(["rev-parse", "--show-toplevel"], cwd=path, check=False)
+    if proc.returncode != 0:
+        raise GitError(f"{path}: not in a git repository (promote commits; run `git init` first)")
+    return Path(proc.stdout.decode().strip())
+
+
+def head(top: Path) -> str | None:
+    proc = run_git(["rev-parse", "--verify", "-q", "HEAD^{commit}"], cwd=top, check=False)
+    return proc.stdout.decode().strip() if proc.returncode == 0 else None
+
+
+def resolve(top: Path, ref: str) -> str:
+    proc = run_git(["rev-parse", "--verify", "-q", f"{ref}^{{commit}}"], cwd=top, check=False)
+    if proc.returncode != 0:
+        raise GitError(f"{ref}: not a commit in {top} (fetch it first, e.g. `git fetch origin`)")
+    return proc.stdout.decode().strip()
+
+
+def read_tree(top: Path, ref: str, prefixes: Iterable[str]) -> dict[str, str]:
+    """Files under ``prefixes`` (repo-relative) as committed at ``ref``: {repo-relative path: text}."""
+    commit = resolve(top, ref)
+    listing = run_git(["ls-tree", "-r", "-z", "--full-tree", commit, "--", *prefixes], cwd=top).stdout
+    entries = []
+    for item in listing.split(b"\0"):
+        if not item:
+            continue
+        meta, path = item.split(b"\t", 1)
+        _, kind, oid = meta.split()
+        if kind == b"blob":
+            entries.append((path.decode(), oid.decode()))
+    if not entries:
+        return {}
+    batch = run_git(["cat-file", "--batch"], cwd=top, input="".join(f"{oid}\n" for _, oid in entries).encode())
+    out, files, pos = batch.stdout, {}, 0
+    for path, _ in entries:
+        header_end = out.index(b"\n", pos)
+        size = int(out[pos:header_end].split()[2])
+        body = out[header_end + 1 : header_end + 1 + size]
+        files[path] = body.decode("utf-8", errors="replace")
+        pos = header_end + 1 + size + 1
+    return files
+
+
+def dirty_paths(top: Path, paths: Sequence[str]) -> list[str]:
+    """Paths with changes not committed (staged, unstaged or untracked) among ``paths``."""
+    proc = run_git(["status", "--porcelain=v1", "-z", "--untracked-files=all", "--", *paths], cwd=top)
+    found = []
+    for item in proc.stdout.split(b"\0"):
+        if len(item) > 3:
+            found.append(item[3:].decode())
+    return sorted(set(found))
+
+
+def commit_paths(top: Path, paths: Sequence[str], message: str) -> str:
+    """Commit the working-tree state of exactly ``paths`` (files, repo-relative) on top of HEAD.
+
+    Returns the new commit. A listed file missing from the working tree is removed from the commit.
+
+    Builds the tree in a temporary index from HEAD, so other staged changes stay staged and out of
+    the commit; HEAD moves with `update-ref` guarded by its old value.
+    """
+    parent = head(top)
+    with tempfile.TemporaryDirectory(prefix="shopgen-index-") as tmp:
+        env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
+        if parent:
+            run_git(["read-tree", parent], cwd=top, env=env)
+        else:
+            run_git(["read-tree", "--empty"], cwd=top, env=env)
+        listing = "".join(f"{p}\0" for p in paths).encode()
+        run_git(["update-index", "--add", "--remove", "-z", "--stdin"], cwd=top, env=env, input=listing)
+        tree = run_git(["write-tree"], cwd=top, env=env).stdout.decode().strip()
+    args = ["commit-tree", tree, "-F", "-"]
+    if parent:
+        args[2:2] = ["-p", parent]
+    commit = run_git(args, cwd=top, input=message.encode()).stdout.decode().strip()
+    ref = symbolic_head(top)
+    run_git(["update-ref", "-m", "shopgen promote", ref, commit, parent or ZERO_OID], cwd=top)
+    # The user's index: the owned paths now match the new HEAD; everything else stays as staged.
+    run_git(["reset", "-q", "--", *paths], cwd=top, check=False)
+    return commit
+
+
+def symbolic_head(top: Path) -> str:
+    proc = run_git(["symbolic-ref", "-q", "HEAD"], cwd=top, check=False)
+    return proc.stdout.decode().strip() if proc.returncode == 0 else "HEAD"
+
+
+def paths_changed(top: Path, commit: str) -> list[str]:
+    out = run_git(["diff-tree", "--root", "--no-commit-id", "-r", "--name-only", commit], cwd=top).stdout
+    return sorted(line for line in out.decode().splitlines() if line)

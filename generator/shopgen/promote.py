@@ -1,0 +1,156 @@
+"""`shopgen promote STAGE`: point Argo CD at another stage with one commit per stage (SPEC §5).
+
+Renders the stage and argocd/, updates .shopgen/, and commits only those paths. It refuses —
+changing nothing — on hand edits to generated files, uncommitted changes in the paths it owns, an
+unknown stage, a rollback without --allow-rollback, or a folder outside git.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from shopgen import gitops
+from shopgen.config import Config, load_config
+from shopgen.diff import count_line, diff_resources
+from shopgen.errors import GitError, StageError
+from shopgen.plan import make_plan
+from shopgen.render import render, render_resources
+from shopgen.stages import STAGES, Stage, get_stage
+from shopgen.state import GENERATED_FILE, STATE_FILE, config_hash, digest, read_active_stage, read_generated, state_text
+from shopgen.workspace import output_root
+from shopgen.writer import apply
+
+TRAILER = "Shopgen-Stage"
+
+
+@dataclass(frozen=True)
+class Step:
+    stage: str
+    previous: str
+    commit: str | None  # None with --no-commit
+    paths: tuple[str, ...]
+
+
+def hand_edits(root: Path) -> list[str]:
+    """Generated files whose bytes no longer match what shopgen wrote."""
+    edited = []
+    for rel, recorded in sorted(read_generated(root).files.items()):
+        path = root / rel
+        if path.is_file() and digest(path.read_bytes()) != recorded:
+            edited.append(rel)
+    return edited
+
+
+def walk(active: str, target: str, *, through: bool) -> list[str]:
+    """The stages to promote to, in order: just the target, or every stage on the way with --through."""
+    order = [s.name for s in STAGES]
+    a, t = order.index(active), order.index(target)
+    if not through:
+        return [target]
+    step = 1 if t > a else -1
+    return order[a + step : t + step : step]
+
+
+def promote(
+    *,
+    stage: str,
+    out: Path | None,
+    config_path: Path | None,
+    through: bool,
+    allow_rollback: bool,
+    commit: bool,
+    message: str | None,
+) -> list[Step]:
+    target = get_stage(stage)
+    root = output_root(out)
+    top = gitops.toplevel(root) if root.exists() else None
+    if top is None:
+        raise GitError(f"{root}: not in a git repository (promote commits; run `git init` first)")
+    cfg, _ = load_config(config_path, out_root=root)
+    active = read_active_stage(root, cfg)
+    if target.name == active:
+        return []
+    order = [s.name for s in STAGES]
+    if order.index(target.name) < order.index(active) and not allow_rollback:
+        raise StageError(f"{target.name} comes before the active stage {active}; pass --allow-rollback to go back")
+    edited = hand_edits(root)
+    if edited:
+        raise StageError(
+            "generated files were edited by hand; commit them elsewhere or run `shopgen synth --force`:\n"
+            + "\n".join(f"  {p}" for p in edited)
+        )
+    prefix = _prefix(root, top)
+    stages = walk(active, target.name, through=through)
+    owned = [f"{prefix}{STATE_FILE}", f"{prefix}{GENERATED_FILE}", f"{prefix}argocd"]
+    owned += [f"{prefix}environments/{s}" for s in stages]
+    dirty = gitops.dirty_paths(top, owned)
+    if dirty and commit:
+        raise GitError(
+            "uncommitted changes in paths promote commits; commit or stash them first:\n"
+            + "\n".join(f"  {p}" for p in dirty)
+        )
+    steps = []
+    previous = active
+    for name in stages:
+        steps.append(_promote_one(root, top, prefix, cfg, previous, get_stage(name), commit=commit, message=message))
+        previous = name
+    return steps
+
+
+def _prefix(root: Path, top: Path) -> str:
+    rel = root.resolve().relative_to(top.resolve()).as_posix()
+    return "" if rel == "." else f"{rel}/"
+
+
+def _promote_one(
+    root: Path, top: Path, prefix: str, cfg: Config, previous: str, stage: Stage, *, commit: bool, message: str | None
+) -> Step:
+    files = render(cfg, [stage.name], stage.name, repo_prefix=prefix)
+    files = {p: t for p, t in files.items() if p.startswith((f"environments/{stage.name}/", "argocd/"))}
+    files[STATE_FILE] = state_text(stage.name)
+
+    def in_scope(path: str) -> bool:
+        return path.startswith((f"environments/{stage.name}/", "argocd/")) or path == STATE_FILE
+
+    plan = make_plan(root, files, read_generated(root), in_scope=in_scope, config_hash=config_hash(cfg), force=False)
+    apply(plan)
+    changed = sorted({*plan.writes, *plan.removes})
+    repo_paths = tuple(f"{prefix}{p}" for p in changed)
+    sha = None
+    if commit and repo_paths:
+        sha = gitops.commit_paths(top, repo_paths, commit_message(cfg, previous, stage, message))
+    return Step(stage=stage.name, previous=previous, commit=sha, paths=repo_paths)
+
+
+def commit_message(cfg: Config, previous: str, stage: Stage, subject: str | None) -> str:
+    """Which stage, its fix and why, the semantic diff from the previous stage, and the trailer."""
+    rendered = render_resources(cfg, sorted({previous, stage.name}, key=[s.name for s in STAGES].index))
+    diff = diff_resources([r.manifest for r in rendered[previous]], [r.manifest for r in rendered[stage.name]])
+    summary = [f"  + {key}" for key, _ in diff.added]
+    summary += [f"  ~ {key} ({len(changes)} field{'s' if len(changes) != 1 else ''})" for key, changes in diff.changed]
+    summary += [f"  - {key}" for key, _ in diff.removed]
+    lines = [
+        subject or f"shopgen: promote to {stage.name} (stage {stage.number}/{len(STAGES)})",
+        "",
+        f"{stage.title}.",
+        "",
+        f"Fix: {stage.fix}",
+        "",
+        f"Why: {stage.why}",
+        "",
+        f"Changes from {previous}: {count_line(diff)}",
+        *summary,
+        "",
+        f"{TRAILER}: {stage.name}",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def promotion_summary(steps: Sequence[Step]) -> list[str]:
+    return [
+        f"promoted {s.previous} -> {s.stage}" + (f" ({s.commit[:12]})" if s.commit else " (not committed)")
+        for s in steps
+    ]
