@@ -55,12 +55,19 @@ out_option = click.option(
 @config_option
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 listing what differs from a fresh render.")
 @click.option("--force", is_flag=True, help="Replace hand-edited generated files (named on stderr).")
-def synth(stages: tuple[str, ...], out: Path | None, config_path: Path | None, check: bool, force: bool) -> None:
+@click.option(
+    "--crd-dir",
+    type=click.Path(path_type=Path),
+    help="Validate the render (schemas, CRDs + CEL) before writing; default $SHOPGEN_CRD_DIR.",
+)
+def synth(
+    stages: tuple[str, ...], out: Path | None, config_path: Path | None, check: bool, force: bool, crd_dir: Path | None
+) -> None:
     """Render stages (plus the active stage and shared trees) into the output root."""
     from shopgen.synth import summary_lines
     from shopgen.synth import synth as run
 
-    result = run(out=out, config_path=config_path, stages=stages, check=check, force=force)
+    result = run(out=out, config_path=config_path, stages=stages, check=check, force=force, crd_dir=crd_dir)
     plan = result.plan
     for line in summary_lines(result):
         _err(line)
@@ -134,6 +141,49 @@ def init(out: Path | None, force: bool) -> None:
         raise ConfigError(f"{target}: exists already; use --force to overwrite it")
     write_atomic(target, config_template())
     _err(f"create {target}")
+
+
+@cli.command()
+@click.option("--stage", "stages", multiple=True, help="Stage to validate (repeatable).")
+@click.option("--all", "all_stages", is_flag=True, help="Every stage (default: every stage rendered on disk).")
+@click.option("--render", "fresh", is_flag=True, help="Validate a fresh in-memory render instead of the files.")
+@click.option("--k8s-version", help="Kubernetes version of the schemas (default: cluster.kubernetes_version).")
+@click.option(
+    "--crd-dir",
+    type=click.Path(path_type=Path),
+    help="CRD files for custom resources (default $SHOPGEN_CRD_DIR; without: reported as not validated).",
+)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--fail-on", type=click.Choice(["error", "warning"]), default="error", show_default=True)
+@out_option
+@config_option
+def validate(
+    stages: tuple[str, ...],
+    all_stages: bool,
+    fresh: bool,
+    k8s_version: str | None,
+    crd_dir: Path | None,
+    fmt: str,
+    fail_on: str,
+    out: Path | None,
+    config_path: Path | None,
+) -> None:
+    """Schemas as strict as the API server, CRD CEL rules, scenario policies. Exit 1 on findings."""
+    from shopgen.validatecmd import run_validate
+
+    run = run_validate(
+        out=out,
+        config_path=config_path,
+        stages=stages,
+        all_stages=all_stages,
+        k8s_version=k8s_version,
+        crd_dir=crd_dir,
+        fresh=fresh,
+    )
+    click.echo(run.to_json() if fmt == "json" else run.to_text(), nl=False)
+    code = run.exit_code(fail_on)
+    if code:
+        sys.exit(code)
 
 
 @cli.command()

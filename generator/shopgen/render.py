@@ -198,6 +198,13 @@ def render(cfg: Config, stages: Sequence[str], active: str, *, repo_prefix: str 
     ``repo_prefix`` is the output root's path inside its git repository ("" at the top level, else
     "sub/dir/"): Argo CD paths are relative to the repository's top level.
     """
+    return render_all(cfg, stages, active, repo_prefix=repo_prefix)[0]
+
+
+def render_all(
+    cfg: Config, stages: Sequence[str], active: str, *, repo_prefix: str = ""
+) -> tuple[dict[str, str], dict[str, list[Resource]]]:
+    """The files, plus each group's resources ({stage or "argocd": [Resource]})."""
     order = [s.name for s in STAGES]
     wanted = [name for name in order if name in set(stages)]
     states = desired_states(cfg, upto=max([*wanted, active], key=order.index))
@@ -210,7 +217,7 @@ def render(cfg: Config, stages: Sequence[str], active: str, *, repo_prefix: str 
         files.update(stage_files(name, resources[name], cfg, texts))
     for res in resources["argocd"]:
         files[f"argocd/{res.path}"] = manifest_text(res.manifest)
-    return files
+    return files, resources
 
 
 def render_resources(cfg: Config, stages: Sequence[str]) -> dict[str, list[Resource]]:

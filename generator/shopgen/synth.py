@@ -8,6 +8,7 @@ from pathlib import Path
 
 from shopgen import render as renderer
 from shopgen.config import Config, load_config
+from shopgen.errors import RenderError
 from shopgen.plan import Plan, make_plan
 from shopgen.stages import STAGES, get_stage
 from shopgen.state import STATE_FILE, config_hash, read_active_stage, read_generated, state_text
@@ -46,7 +47,14 @@ def in_scope_for(stages: Sequence[str]):
 
 def render_tree(cfg: Config, stages: Sequence[str], active: str, root: Path) -> dict[str, str]:
     """Every file this synth owns, rendered in memory."""
-    return renderer.render(cfg, stages, active, repo_prefix=repo_prefix(root))
+    return render_with_resources(cfg, stages, active, root)[0]
+
+
+def render_with_resources(
+    cfg: Config, stages: Sequence[str], active: str, root: Path
+) -> tuple[dict[str, str], dict[str, list[renderer.Resource]]]:
+    """The files, and the manifests behind them (for validation without re-parsing YAML)."""
+    return renderer.render_all(cfg, stages, active, repo_prefix=repo_prefix(root))
 
 
 def repo_prefix(root: Path) -> str:
@@ -66,12 +74,14 @@ def synth(
     stages: Sequence[str],
     check: bool,
     force: bool,
+    crd_dir: Path | None = None,
 ) -> SynthResult:
     root = output_root(out)
     cfg, _ = load_config(config_path, out_root=root)
     active = read_active_stage(root, cfg)
     wanted = stages_to_render(stages, active)
-    files = render_tree(cfg, wanted, active, root)
+    files, resources = render_with_resources(cfg, wanted, active, root)
+    admission_check(cfg, resources, crd_dir)
     if not (root / STATE_FILE).exists():
         files[STATE_FILE] = state_text(active)  # the config's initial_stage seeds the active stage
     plan = make_plan(
@@ -86,6 +96,32 @@ def synth(
     if not check:
         apply(plan)
     return SynthResult(root=root, stages=wanted, plan=plan, resources=counts, checked=check)
+
+
+def admission_check(cfg: Config, resources: dict[str, list[renderer.Resource]], crd_dir: Path | None) -> None:
+    """With a CRD folder, refuse to write a render the API server would reject (layers 1-2)."""
+    from shopgen.validatecmd import crd_dir_from
+
+    folder = crd_dir_from(crd_dir)
+    if folder is None:
+        return
+    from shopgen.validate import Validator
+
+    validator = Validator(k8s_version=cfg.cluster.kubernetes_version, crd_dir=folder)
+    pairs = [
+        (f"environments/{group}/{r.path}" if group != "argocd" else f"argocd/{r.path}", r.manifest)
+        for group, items in resources.items()
+        for r in items
+    ]
+    errors = validator.validate(pairs).failing("error")
+    if errors:
+        lines = [f"  {f.rule} {f.where()} {f.path}: {f.message} ({f.source})" for f in errors[:20]]
+        more = f"\n  … and {len(errors) - 20} more" if len(errors) > 20 else ""
+        raise RenderError(
+            f"the render would be rejected by the API server ({len(errors)} errors); nothing written:\n"
+            + "\n".join(lines)
+            + more
+        )
 
 
 def _is_resource(path: str) -> bool:

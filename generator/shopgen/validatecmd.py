@@ -1,0 +1,167 @@
+"""`shopgen validate`: every layer over the rendered trees (on disk, or a fresh in-memory render).
+
+Layers 1-2 (schemas, CRDs + CEL) run here; later layers (policies, security baseline) plug into
+``extra_layers`` with the same finding model. Each stage gets its own report, so a stage's expected
+findings apply to that stage only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from shopgen import yamlio
+from shopgen.config import REPO_URL_PLACEHOLDER, Config, load_config
+from shopgen.errors import ConfigError
+from shopgen.render import Resource
+from shopgen.stages import STAGES, get_stage
+from shopgen.state import digest, read_active_stage, read_generated
+from shopgen.validate.findings import Finding, Report
+from shopgen.workspace import output_root
+
+CRD_DIR_ENV = "SHOPGEN_CRD_DIR"
+SHARED_GROUP = "argocd"
+
+
+@dataclass
+class ValidationRun:
+    reports: dict[str, Report] = field(default_factory=dict)  # stage (or "argocd") -> report
+
+    def exit_code(self, fail_on: str) -> int:
+        return max((r.exit_code(fail_on) for r in self.reports.values()), default=0)
+
+    def to_text(self) -> str:
+        parts = []
+        for group, report in self.reports.items():
+            parts.append(f"== {group} ==\n{report.to_text()}")
+        return "\n".join(parts)
+
+    def to_json(self) -> str:
+        data = {group: json.loads(report.to_json()) for group, report in self.reports.items()}
+        total: dict[str, int] = {}
+        for item in data.values():
+            for key, value in item["summary"].items():
+                total[key] = total.get(key, 0) + value
+        return json.dumps({"summary": total, "groups": data}, indent=2, sort_keys=True) + "\n"
+
+
+def crd_dir_from(option: Path | None) -> Path | None:
+    """``--crd-dir``, else $SHOPGEN_CRD_DIR, else None (custom resources reported "not validated")."""
+    value = option or (Path(os.environ[CRD_DIR_ENV]) if os.environ.get(CRD_DIR_ENV) else None)
+    if value is not None and not value.is_dir():
+        raise ConfigError(f"--crd-dir {value}: not a folder of CRD files")
+    return value
+
+
+def _disk_group(root: Path, folder: str) -> list[tuple[str, dict[str, Any]]]:
+    base = root / folder
+    found = []
+    for path in sorted(base.rglob("*.yaml")) if base.is_dir() else []:
+        if path.name == "kustomization.yaml":
+            continue
+        rel = path.relative_to(root).as_posix()
+        try:
+            docs = yamlio.load_manifests_fast(path.read_text(encoding="utf-8"), rel)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{rel}: cannot read: {exc}") from None
+        found += [(rel, doc) for doc in docs]
+    return found
+
+
+def hand_edit_findings(root: Path) -> list[Finding]:
+    """Generated files whose bytes differ from what shopgen wrote: the cluster would get a hand edit."""
+    findings = []
+    for rel, recorded in sorted(read_generated(root).files.items()):
+        path = root / rel
+        if path.is_file() and digest(path.read_bytes()) != recorded:
+            findings.append(
+                Finding(
+                    "drift.hand-edit",
+                    "error",
+                    "File",
+                    None,
+                    rel,
+                    "",
+                    "generated file edited by hand: Argo CD would sync bytes shopgen did not render",
+                    "change shopgen.yaml instead and run `shopgen synth --force` to replace it",
+                    "drift",
+                    rel,
+                )
+            )
+    return findings
+
+
+def collect(
+    cfg: Config, root: Path, stages: Sequence[str], *, fresh: bool, active: str
+) -> dict[str, list[tuple[str, dict[str, Any]]]]:
+    """(source, manifest) pairs per stage, plus the argocd/ and platform/ objects as one group."""
+    if fresh:
+        from shopgen.synth import render_with_resources
+
+        _, resources = render_with_resources(cfg, stages, active, root)
+        groups = {s: _pairs(f"environments/{s}", resources[s]) for s in stages}
+        groups[SHARED_GROUP] = _pairs("argocd", resources["argocd"])
+        return groups
+    groups = {s: _disk_group(root, f"environments/{s}") for s in stages}
+    groups[SHARED_GROUP] = _disk_group(root, "argocd") + _disk_group(root, "platform")
+    return groups
+
+
+def _pairs(prefix: str, resources: list[Resource]) -> list[tuple[str, dict[str, Any]]]:
+    return [(f"{prefix}/{r.path}", r.manifest) for r in resources]
+
+
+def run_validate(
+    *,
+    out: Path | None,
+    config_path: Path | None,
+    stages: Sequence[str],
+    all_stages: bool,
+    k8s_version: str | None,
+    crd_dir: Path | None,
+    fresh: bool,
+) -> ValidationRun:
+    from shopgen.validate import Validator
+
+    root = output_root(out)
+    cfg, _ = load_config(config_path, out_root=root)
+    active = read_active_stage(root, cfg)
+    for name in stages:
+        get_stage(name)
+    if stages and all_stages:
+        raise ConfigError("give --stage or --all, not both")
+    names = list(stages) or [s.name for s in STAGES if fresh or all_stages or (root / "environments" / s.name).is_dir()]
+    if not fresh:
+        missing = [n for n in names if not (root / "environments" / n).is_dir()]
+        if missing:
+            raise ConfigError(f"environments/{missing[0]}: not rendered; run `shopgen synth` or pass --render")
+    validator = Validator(k8s_version=k8s_version or cfg.cluster.kubernetes_version, crd_dir=crd_dir_from(crd_dir))
+    run = ValidationRun()
+    groups = collect(cfg, root, names, fresh=fresh, active=active)
+    for group, pairs in groups.items():
+        report = validator.validate(pairs)
+        run.reports[group] = report
+    if cfg.gitops.repo_url == REPO_URL_PLACEHOLDER and SHARED_GROUP in run.reports:
+        run.reports[SHARED_GROUP].add(
+            Finding(
+                "gitops.repo-url-placeholder",
+                "warning",
+                "AppProject",
+                "argocd",
+                "shop",
+                "spec.sourceRepos[0]",
+                f"gitops.repo_url is still the placeholder {REPO_URL_PLACEHOLDER}: Argo CD cannot sync it",
+                "set gitops.repo_url in shopgen.yaml to this repository's clone URL and run `shopgen synth`",
+                "gitops",
+                "argocd/appproject-shop.yaml",
+            )
+        )
+    if not fresh:
+        edits = hand_edit_findings(root)
+        if edits:
+            run.reports.setdefault("drift", Report()).extend(edits)
+    return run
