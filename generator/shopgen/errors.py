@@ -31,3 +31,9 @@ class ValidationFailed(ShopgenError):
     """Validation found problems; the findings have been reported already."""
 
     exit_code = 1
+
+
+class Interrupted(ShopgenError):
+    """A previous run was interrupted; `--check` reports it (exit 1) until a run completes it."""
+
+    exit_code = 1

@@ -91,6 +91,15 @@ def dirty_paths(top: Path, paths: Sequence[str]) -> list[str]:
     return sorted(set(found))
 
 
+def finish_commit(top: Path, paths: Sequence[str], message: str, parent: str | None) -> str | None:
+    """Make an interrupted promotion's commit unless HEAD already moved past ``parent``."""
+    if head(top) == parent:
+        return commit_paths(top, paths, message)
+    # update-ref happened before the interruption; only the user's index may still lag behind.
+    run_git(["reset", "-q", "--", *paths], cwd=top, check=False)
+    return None
+
+
 def commit_paths(top: Path, paths: Sequence[str], message: str) -> str:
     """Commit the working-tree state of exactly ``paths`` (files, repo-relative) on top of HEAD.
 

@@ -25,6 +25,8 @@ class Plan:
     foreign: tuple[str, ...]  # files shopgen never wrote that sit where it would write
     generated: Generated
     forced: tuple[str, ...] = field(default=())
+    # Bytes on disk before the run for every path written or removed (None: absent): rollback data.
+    old: dict[str, bytes | None] = field(default_factory=dict)
 
     @property
     def is_noop(self) -> bool:
@@ -77,6 +79,7 @@ def make_plan(
     unchanged: list[str] = []
     hand_edits: list[str] = []
     foreign: list[str] = []
+    old: dict[str, bytes | None] = {}
     recorded = dict(previous.files)
     new_record = {p: h for p, h in recorded.items() if not in_scope(p)}
 
@@ -102,6 +105,7 @@ def make_plan(
         else:
             created.append(rel)
         writes[rel] = text
+        old[rel] = on_disk
         new_record[rel] = new_hash
 
     removes: list[str] = []
@@ -119,11 +123,14 @@ def make_plan(
         if digest(on_disk) != old_hash:
             hand_edits.append(rel)
         removes.append(rel)
+        old[rel] = on_disk
 
     generated = Generated(config_hash=config_hash, files=new_record)
     gen_text = generated.text()
-    if _read(root / GENERATED_FILE) != gen_text.encode("utf-8"):
+    on_disk_record = _read(root / GENERATED_FILE)
+    if on_disk_record != gen_text.encode("utf-8"):
         writes[GENERATED_FILE] = gen_text
+        old[GENERATED_FILE] = on_disk_record
     forced = tuple(sorted((*hand_edits, *foreign))) if force else ()
     return Plan(
         root=root,
@@ -136,4 +143,5 @@ def make_plan(
         foreign=tuple(sorted(foreign)),
         generated=generated,
         forced=forced,
+        old=old,
     )

@@ -16,11 +16,13 @@ from shopgen.config import Config, load_config
 from shopgen.diff import count_line, diff_resources
 from shopgen.errors import GitError, StageError
 from shopgen.plan import make_plan
-from shopgen.render import render, render_resources
+from shopgen.recovery import complete_interrupted
+from shopgen.render import render_resources
 from shopgen.stages import STAGES, Stage, get_stage
 from shopgen.state import GENERATED_FILE, STATE_FILE, config_hash, digest, read_active_stage, read_generated, state_text
+from shopgen.synth import render_with_resources
 from shopgen.workspace import output_root
-from shopgen.writer import apply
+from shopgen.writer import apply, clear_journal, locked
 
 TRAILER = "Shopgen-Stage"
 
@@ -69,6 +71,24 @@ def promote(
     if top is None:
         raise GitError(f"{root}: not in a git repository (promote commits; run `git init` first)")
     cfg, _ = load_config(config_path, out_root=root)
+    with locked(root):
+        complete_interrupted(root)
+        return _promote(
+            root, top, cfg, target, through=through, allow_rollback=allow_rollback, commit=commit, message=message
+        )
+
+
+def _promote(
+    root: Path,
+    top: Path,
+    cfg: Config,
+    target: Stage,
+    *,
+    through: bool,
+    allow_rollback: bool,
+    commit: bool,
+    message: str | None,
+) -> list[Step]:
     active = read_active_stage(root, cfg)
     if target.name == active:
         return []
@@ -107,7 +127,7 @@ def _prefix(root: Path, top: Path) -> str:
 def _promote_one(
     root: Path, top: Path, prefix: str, cfg: Config, previous: str, stage: Stage, *, commit: bool, message: str | None
 ) -> Step:
-    files = render(cfg, [stage.name], stage.name, repo_prefix=prefix)
+    files, _ = render_with_resources(cfg, [stage.name], stage.name, root)
     files = {p: t for p, t in files.items() if p.startswith((f"environments/{stage.name}/", "argocd/"))}
     files[STATE_FILE] = state_text(stage.name)
 
@@ -115,12 +135,17 @@ def _promote_one(
         return path.startswith((f"environments/{stage.name}/", "argocd/")) or path == STATE_FILE
 
     plan = make_plan(root, files, read_generated(root), in_scope=in_scope, config_hash=config_hash(cfg), force=False)
-    apply(plan)
     changed = sorted({*plan.writes, *plan.removes})
     repo_paths = tuple(f"{prefix}{p}" for p in changed)
-    sha = None
-    if commit and repo_paths:
-        sha = gitops.commit_paths(top, repo_paths, commit_message(cfg, previous, stage, message))
+    if not (commit and repo_paths):
+        apply(plan)
+        return Step(stage=stage.name, previous=previous, commit=None, paths=repo_paths)
+    text = commit_message(cfg, previous, stage, message)
+    # The journal carries the commit too: after a kill, the next run writes the files and commits.
+    intent = {"top": str(top), "paths": list(repo_paths), "message": text, "parent": gitops.head(top)}
+    apply(plan, extra={"commit": intent}, keep_journal=True)
+    sha = gitops.commit_paths(top, repo_paths, text)
+    clear_journal(root)
     return Step(stage=stage.name, previous=previous, commit=sha, paths=repo_paths)
 
 

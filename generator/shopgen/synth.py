@@ -8,12 +8,13 @@ from pathlib import Path
 
 from shopgen import render as renderer
 from shopgen.config import Config, load_config
-from shopgen.errors import RenderError
-from shopgen.plan import Plan, make_plan
+from shopgen.errors import Interrupted, RenderError
+from shopgen.plan import Plan, check_inside, make_plan
+from shopgen.recovery import complete_interrupted
 from shopgen.stages import STAGES, get_stage
 from shopgen.state import STATE_FILE, config_hash, read_active_stage, read_generated, state_text
-from shopgen.workspace import git_toplevel, output_root
-from shopgen.writer import apply
+from shopgen.workspace import crd_dir_from, git_toplevel, output_root
+from shopgen.writer import JOURNAL_FILE, apply, locked, pending_journal
 
 SHARED_TREES = ("argocd/", "charts/", "platform/", "terraform/")
 SHARED_FILES = (".gitattributes",)
@@ -53,8 +54,22 @@ def render_tree(cfg: Config, stages: Sequence[str], active: str, root: Path) -> 
 def render_with_resources(
     cfg: Config, stages: Sequence[str], active: str, root: Path
 ) -> tuple[dict[str, str], dict[str, list[renderer.Resource]]]:
-    """The files, and the manifests behind them (for validation without re-parsing YAML)."""
-    return renderer.render_all(cfg, stages, active, repo_prefix=repo_prefix(root))
+    """The files, and the manifests behind them (for validation without re-parsing YAML).
+
+    The platform layer (terraform/, charts/, argocd/addons/, platform/) is rendered from the same
+    config; its few Kubernetes objects join the "argocd" group of resources.
+    """
+    from shopgen.platform import render_platform
+    from shopgen.yamlio import load_manifests_fast
+
+    prefix = repo_prefix(root)
+    files, resources = renderer.render_all(cfg, stages, active, repo_prefix=prefix)
+    platform = render_platform(cfg, repo_prefix=prefix)
+    files.update(platform)
+    for path, text in platform.items():
+        if path.startswith(("argocd/", "platform/")) and path.endswith(".yaml"):
+            resources["argocd"] += [renderer.Resource(path, m) for m in load_manifests_fast(text, path)]
+    return files, resources
 
 
 def repo_prefix(root: Path) -> str:
@@ -76,14 +91,41 @@ def synth(
     force: bool,
     crd_dir: Path | None = None,
 ) -> SynthResult:
+    """Render in memory, validate, then (under the lock, after finishing any interrupted run) write.
+
+    Everything that can fail on bad input happens before the lock is taken, so a bad config or
+    option writes nothing at all.
+    """
     root = output_root(out)
+    if pending_journal(root):
+        if check:
+            raise Interrupted(
+                f"{root / JOURNAL_FILE}: an interrupted shopgen run is pending; run `shopgen synth` to complete it"
+            )
+        with locked(root):
+            complete_interrupted(root)
     cfg, _ = load_config(config_path, out_root=root)
     active = read_active_stage(root, cfg)
     wanted = stages_to_render(stages, active)
     files, resources = render_with_resources(cfg, wanted, active, root)
     admission_check(cfg, resources, crd_dir)
+    if check:
+        return _planned(root, cfg, wanted, active, files, force=force, check=True)
+    for rel in files:
+        check_inside(root, rel)  # a symlinked or clashing path is refused before anything is written
+    with locked(root):
+        if read_active_stage(root, cfg) != active:
+            raise Interrupted(f"{root}: the active stage changed while rendering (a promote ran); run synth again")
+        result = _planned(root, cfg, wanted, active, files, force=force, check=False)
+        apply(result.plan)
+        return result
+
+
+def _planned(
+    root: Path, cfg: Config, wanted: tuple[str, ...], active: str, files: dict[str, str], *, force: bool, check: bool
+) -> SynthResult:
     if not (root / STATE_FILE).exists():
-        files[STATE_FILE] = state_text(active)  # the config's initial_stage seeds the active stage
+        files = {**files, STATE_FILE: state_text(active)}  # the config's initial_stage seeds the active stage
     plan = make_plan(
         root,
         files,
@@ -93,15 +135,11 @@ def synth(
         force=force,
     )
     counts = {s: sum(1 for p in files if p.startswith(f"environments/{s}/") and _is_resource(p)) for s in wanted}
-    if not check:
-        apply(plan)
     return SynthResult(root=root, stages=wanted, plan=plan, resources=counts, checked=check)
 
 
 def admission_check(cfg: Config, resources: dict[str, list[renderer.Resource]], crd_dir: Path | None) -> None:
     """With a CRD folder, refuse to write a render the API server would reject (layers 1-2)."""
-    from shopgen.validatecmd import crd_dir_from
-
     folder = crd_dir_from(crd_dir)
     if folder is None:
         return
@@ -109,7 +147,7 @@ def admission_check(cfg: Config, resources: dict[str, list[renderer.Resource]], 
 
     validator = Validator(k8s_version=cfg.cluster.kubernetes_version, crd_dir=folder)
     pairs = [
-        (f"environments/{group}/{r.path}" if group != "argocd" else f"argocd/{r.path}", r.manifest)
+        (f"environments/{group}/{r.path}" if group != "argocd" else r.path, r.manifest)
         for group, items in resources.items()
         for r in items
     ]

@@ -8,7 +8,6 @@ findings apply to that stage only.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,9 +20,8 @@ from shopgen.render import Resource
 from shopgen.stages import STAGES, get_stage
 from shopgen.state import digest, read_active_stage, read_generated
 from shopgen.validate.findings import Finding, Report
-from shopgen.workspace import output_root
+from shopgen.workspace import crd_dir_from, output_root
 
-CRD_DIR_ENV = "SHOPGEN_CRD_DIR"
 SHARED_GROUP = "argocd"
 
 
@@ -47,14 +45,6 @@ class ValidationRun:
             for key, value in item["summary"].items():
                 total[key] = total.get(key, 0) + value
         return json.dumps({"summary": total, "groups": data}, indent=2, sort_keys=True) + "\n"
-
-
-def crd_dir_from(option: Path | None) -> Path | None:
-    """``--crd-dir``, else $SHOPGEN_CRD_DIR, else None (custom resources reported "not validated")."""
-    value = option or (Path(os.environ[CRD_DIR_ENV]) if os.environ.get(CRD_DIR_ENV) else None)
-    if value is not None and not value.is_dir():
-        raise ConfigError(f"--crd-dir {value}: not a folder of CRD files")
-    return value
 
 
 def _disk_group(root: Path, folder: str) -> list[tuple[str, dict[str, Any]]]:
@@ -104,7 +94,7 @@ def collect(
 
         _, resources = render_with_resources(cfg, stages, active, root)
         groups = {s: _pairs(f"environments/{s}", resources[s]) for s in stages}
-        groups[SHARED_GROUP] = _pairs("argocd", resources["argocd"])
+        groups[SHARED_GROUP] = [(r.path, r.manifest) for r in resources["argocd"]]
         return groups
     groups = {s: _disk_group(root, f"environments/{s}") for s in stages}
     groups[SHARED_GROUP] = _disk_group(root, "argocd") + _disk_group(root, "platform")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -36,3 +37,14 @@ def output_root(out: Path | None) -> Path:
         return out.resolve()
     cwd = Path.cwd()
     return git_toplevel(cwd) or cwd
+
+
+CRD_DIR_ENV = "SHOPGEN_CRD_DIR"
+
+
+def crd_dir_from(option: Path | None) -> Path | None:
+    """``--crd-dir``, else $SHOPGEN_CRD_DIR, else None (custom resources reported "not validated")."""
+    value = option or (Path(os.environ[CRD_DIR_ENV]) if os.environ.get(CRD_DIR_ENV) else None)
+    if value is not None and not value.is_dir():
+        raise ConfigError(f"--crd-dir {value}: not a folder of CRD files")
+    return value
