@@ -1,60 +1,131 @@
-"""Benchmark: `shopgen synth` of all six stages against `kubectl kustomize` of the same six folders.
+"""Benchmarks: shopgen against the tools users already run, in one run on one machine.
 
-Both are timed as whole processes, interleaved (A B A B …) after a warm-up, in one run on one
-machine; medians and the ratio of medians are printed as a markdown table. Run:
+    python bench/bench.py [--runs 7] [--sizes 6,25,50,100,200] [--out bench/results]
 
-    python bench/bench.py [--runs 7]
+1. `shopgen synth` of all six stages against `kubectl kustomize` of the same six rendered folders:
+   a cold render (no shopgen cache, empty output root; jsii's package cache warm, as on any machine
+   after its first run) and a no-change rerun.
+2. `shopgen validate --all --crd-dir …` against `kubernetes-validate --strict` on the same files,
+   and `shopgen diff baseline prestop`.
+3. Growth: synthetic shops of N app services (`app.synthetic_services`, clones of a service
+   template through the same code path): synth time and peak memory of the whole process tree
+   (Python and Node together), and a least-squares fit of time per service.
 
-Needs shopgen and kubectl (the `test` extra) on PATH.
+Commands are timed as whole processes, interleaved (A B A B …) after a warm-up; medians and the
+ratio of medians are reported. Writes a markdown table (and a PNG plot when matplotlib, from the
+`bench` extra, is installed). Needs the `test` extra (kubectl) on PATH.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 STAGES = ("baseline", "readiness", "autoscaling", "overprovisioning", "alb", "prestop")
+CRD_DIR = Path(__file__).resolve().parents[2] / "shared" / "crds"
 
 
-def _tool(name: str) -> str:
+def tool(name: str) -> str:
     found = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
     if not found:
         sys.exit(f"bench: {name} not found; install the project with its test extra")
     return found
 
 
-def _run(cmd: list[str]) -> float:
+def _tree_rss(root_pid: int) -> int:
+    """Resident memory (bytes) of a process and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(entry), int(fields[1])
+        children.setdefault(ppid, []).append(pid)
+        rss[pid] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+    total, stack = 0, [root_pid]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack += children.get(pid, [])
+    return total
+
+
+def run(cmd: list[str], *, env: dict[str, str] | None = None, sample_memory: bool = False) -> tuple[float, int]:
+    """Wall seconds and (when sampled) the peak RSS of the process tree."""
     start = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    peak = 0
+    if sample_memory:
+        done = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak
+            while not done.is_set():
+                peak = max(peak, _tree_rss(proc.pid))
+                time.sleep(0.01)
+
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        proc.wait()
+        done.set()
+        sampler.join()
+    else:
+        proc.wait()
+    elapsed = time.perf_counter() - start
+    if proc.returncode not in (0, 1):
+        sys.exit(f"bench: {' '.join(cmd)} failed with exit {proc.returncode}")
+    return elapsed, peak
 
 
-def timed_pair(a: Callable[[], float], b: Callable[[], float], runs: int) -> tuple[list[float], list[float]]:
-    a(), b()  # warm-up: jsii's package cache and the OS file cache, as on any machine after a first run
+def interleaved(a: Callable[[], float], b: Callable[[], float], runs: int) -> tuple[float, float]:
+    a(), b()  # warm-up
     times_a, times_b = [], []
     for _ in range(runs):
         times_a.append(a())
         times_b.append(b())
-    return times_a, times_b
+    return statistics.median(times_a), statistics.median(times_b)
+
+
+def fit(xs: list[float], ys: list[float]) -> tuple[float, float, float]:
+    """Least squares y = a + b x: (a, b, r²)."""
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    sxx = sum((x - mx) ** 2 for x in xs)
+    b = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx
+    a = my - b * mx
+    ss_res = sum((y - a - b * x) ** 2 for x, y in zip(xs, ys, strict=True))
+    ss_tot = sum((y - my) ** 2 for y in ys)
+    return a, b, 1 - ss_res / ss_tot if ss_tot else 1.0
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--sizes", default="6,25,50,100,200")
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     args = parser.parse_args()
-    shopgen, kubectl = _tool("shopgen"), _tool("kubectl")
+    shopgen, kubectl, kvalidate = tool("shopgen"), tool("kubectl"), tool("kubernetes-validate")
+    cold_env = {**os.environ, "SHOPGEN_NO_CACHE": "1"}
     work = Path(tempfile.mkdtemp(prefix="shopgen-bench-"))
+    lines: list[str] = []
     try:
         rendered = work / "rendered"
         subprocess.run([shopgen, "synth", "--out", str(rendered)], check=True, stderr=subprocess.DEVNULL)
         folders = [str(rendered / "environments" / s) for s in STAGES]
+        files = [str(p) for p in sorted((rendered / "environments").rglob("*.yaml")) if p.name != "kustomization.yaml"]
 
         def kustomize() -> float:
             start = time.perf_counter()
@@ -62,26 +133,85 @@ def main() -> None:
                 subprocess.run([kubectl, "kustomize", folder], check=True, stdout=subprocess.DEVNULL)
             return time.perf_counter() - start
 
-        counter = iter(range(10_000))
+        counter = iter(range(1_000_000))
 
         def cold() -> float:
-            out = work / f"cold-{next(counter)}"
-            return _run([shopgen, "synth", "--out", str(out)])
+            return run([shopgen, "synth", "--out", str(work / f"cold-{next(counter)}")], env=cold_env)[0]
 
         def rerun() -> float:
-            return _run([shopgen, "synth", "--out", str(rendered)])
+            return run([shopgen, "synth", "--out", str(rendered)])[0]
 
-        cold_t, kust_t = timed_pair(cold, kustomize, args.runs)
-        rerun_t, kust2_t = timed_pair(rerun, kustomize, args.runs)
+        def validate() -> float:
+            return run([shopgen, "validate", "--all", "--crd-dir", str(CRD_DIR), "--out", str(rendered)])[0]
+
+        def kubernetes_validate() -> float:
+            return run([kvalidate, "--strict", "-k", "1.35.0", "--quiet", *files])[0]
+
+        def diff() -> float:
+            return run([shopgen, "diff", "baseline", "prestop", "--out", str(rendered)])[0]
+
         rows = [
-            ("synth, all six stages (cold: empty output root)", cold_t, kust_t),
-            ("synth, no-change rerun", rerun_t, kust2_t),
+            ("synth, six stages, cold", *interleaved(cold, kustomize, args.runs), "kubectl kustomize x6"),
+            ("synth, no-change rerun", *interleaved(rerun, kustomize, args.runs), "kubectl kustomize x6"),
+            (
+                f"validate --all ({len(files)} files)",
+                *interleaved(validate, kubernetes_validate, args.runs),
+                "kubernetes-validate --strict",
+            ),
+            ("diff baseline prestop", *interleaved(diff, kustomize, args.runs), "kubectl kustomize x6"),
         ]
-        print(f"| measurement ({args.runs} runs, medians) | shopgen s | kubectl kustomize x6 s | ratio |")
-        print("|---|---|---|---|")
-        for label, a, b in rows:
-            ma, mb = statistics.median(a), statistics.median(b)
-            print(f"| {label} | {ma:.3f} | {mb:.3f} | {ma / mb:.2f} |")
+        lines.append(f"| measurement ({args.runs} runs, medians) | shopgen s | peer | peer s | ratio |")
+        lines.append("|---|---|---|---|---|")
+        for label, mine, peer, peer_name in rows:
+            lines.append(f"| {label} | {mine:.3f} | {peer_name} | {peer:.3f} | {mine / peer:.2f} |")
+
+        sizes = [int(s) for s in args.sizes.split(",")]
+        growth: list[tuple[int, float, int]] = []
+        for services in sizes:
+            cfg = work / f"shop-{services}.yaml"
+            cfg.write_text(f"app:\n  synthetic_services: {services - 6}\n")
+            times, peaks = [], []
+            for attempt in range(max(3, args.runs // 2)):
+                out = work / f"grow-{services}-{attempt}"
+                elapsed, peak = run(
+                    [shopgen, "synth", "--out", str(out), "--config", str(cfg)], env=cold_env, sample_memory=True
+                )
+                times.append(elapsed)
+                peaks.append(peak)
+                shutil.rmtree(out, ignore_errors=True)
+            growth.append((services, statistics.median(times), max(peaks)))
+        a, b, r2 = fit([float(n) for n, _, _ in growth], [t for _, t, _ in growth])
+        lines += [
+            "",
+            "| app services | objects x 6 stages | synth s (median) | peak MiB (Python + Node) |",
+            "|---|---|---|---|",
+        ]
+        for services, seconds, peak in growth:
+            lines.append(f"| {services} | ~{services * 4 + 20} | {seconds:.2f} | {peak / 2**20:.0f} |")
+        lines.append("")
+        lines.append(f"Fitted growth: {b * 1000:.1f} ms per app service + {a:.2f} s fixed (r² = {r2:.3f}).")
+        report = "\n".join(lines) + "\n"
+        print(report)
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "bench.md").write_text(report)
+        try:
+            import matplotlib
+
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt
+        except ImportError:
+            print("(no plot: install the bench extra for matplotlib)")
+            return
+        fig, ax = plt.subplots(figsize=(6, 4))
+        ax.plot([n for n, _, _ in growth], [t for _, t, _ in growth], "o-", label="shopgen synth (6 stages)")
+        ax.plot(sizes, [a + b * n for n in sizes], "--", label=f"fit: {b * 1000:.1f} ms/service")
+        ax.set_xlabel("app services")
+        ax.set_ylabel("seconds")
+        ax.set_title("shopgen synth: time vs shop size")
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(args.out / "scaling.png", dpi=120)
+        print(f"plot: {args.out / 'scaling.png'}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

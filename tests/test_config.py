@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import run_cli, tree_bytes
+
 from shopgen import config, yamlio
 from shopgen.init import config_template
+
+from conftest import run_cli, tree_bytes
 
 BAD_CONFIGS = [
     # (case id, file text, text the one message must contain)
@@ -47,6 +49,8 @@ BAD_CONFIGS = [
     ("duplicate-key", "namespace: a\nnamespace: b\n", 'line 2, column 1: duplicate key "namespace"'),
     ("python-tag", "namespace: !!python/object/apply:os.system ['true']\n", "YAML tag !!python/object/apply:os.system"),
     ("custom-tag", "namespace: !Ref shop\n", "namespace: YAML tag !Ref is not allowed"),
+    ("digest-unknown-service", "app:\n  image_digests:\n    basket: sha256:" + "a" * 64 + "\n", "app.image_digests"),
+    ("digest-bad-form", "app:\n  image_digests:\n    ui: latest\n", "app.image_digests.ui"),
     ("bad-repo-url", "gitops:\n  repo_url: not a url\n", "gitops.repo_url"),
 ]
 
@@ -141,3 +145,16 @@ def test_course_namespace_through_config(tmp_path: Path):
     assert deployment["metadata"]["namespace"] == "11-senario"
     ingress = yamlio.load_manifests((tmp_path / "environments/baseline/ui/ingress-ui.yaml").read_text(), "i")[0]
     assert ingress["metadata"]["annotations"]["alb.ingress.kubernetes.io/load-balancer-name"] == "part01-senario11-ui"
+
+
+def test_digest_pinning(tmp_path: Path):
+    digest = "sha256:" + "ab" * 32
+    (tmp_path / "shopgen.yaml").write_text(f"app:\n  image_digests:\n    ui: {digest}\n")
+    assert run_cli("synth", "--out", tmp_path, "--stage", "baseline").code == 0
+    text = (tmp_path / "environments/baseline/ui/deployment-ui.yaml").read_text()
+    deployment = yamlio.load_manifests(text, "ui")[0]
+    image = deployment["spec"]["template"]["spec"]["containers"][0]["image"]
+    assert image == f"public.ecr.aws/aws-containers/retail-store-sample-ui:0.7.1@{digest}"
+    assert "CKV_K8S_43" not in text  # pinned by digest: no deviation to declare
+    carts = (tmp_path / "environments/baseline/carts/deployment-carts.yaml").read_text()
+    assert "CKV_K8S_43" in carts  # not pinned: the deviation stays declared

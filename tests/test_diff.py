@@ -10,6 +10,7 @@ import random
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from shopgen.diff import (
     MISSING,
     FieldChange,

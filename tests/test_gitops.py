@@ -8,13 +8,15 @@ from itertools import pairwise
 from pathlib import Path
 
 import pytest
-from conftest import CRD_DIR, STAGES, run_cli, tree_bytes
+
 from shopgen import yamlio
 from shopgen.config import defaults
 from shopgen.contracts import stage_violations
 from shopgen.render import render, render_resources
 from shopgen.stages import STAGE_BY_NAME
 from shopgen.validate import validate_resources
+
+from conftest import CRD_DIR, STAGES, run_cli, tree_bytes
 
 
 def git(repo: Path, *args: str) -> str:

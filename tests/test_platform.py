@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from shopgen import yamlio
 from shopgen.app import CREDENTIAL_SECRETS
 from shopgen.config import parse

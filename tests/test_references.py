@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from conftest import STAGES, run_cli
 from stage_tree import load_stage
 

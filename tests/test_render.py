@@ -6,8 +6,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import BIN, STAGES, kustomize_build
+
 from shopgen import yamlio
+
+from conftest import BIN, STAGES, kustomize_build
 from stage_tree import container, load_stage
 
 APP_SERVICES = ("catalog", "carts", "orders", "checkout", "assets", "ui")
@@ -251,9 +253,9 @@ def test_every_generated_file_has_a_header(rendered: Path):
 
 @pytest.mark.parametrize("stage", STAGES)
 def test_custom_resources_pass_their_crds_closed_with_cel(rendered: Path, stage: str):
-    from conftest import CRD_DIR
-
     from shopgen.validate import validate_resources
+
+    from conftest import CRD_DIR
 
     folder = rendered / "environments" / stage
     custom = []

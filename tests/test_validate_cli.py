@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from conftest import CRD_DIR, run_cli, tree_bytes
 
 
@@ -34,7 +35,11 @@ def test_default_render_is_clean_with_crds(tree: Path):
         "alb",
         "prestop",
         "argocd",
+        "files",
     }
+    # Every stage holds exactly its declared, explained findings (the policies tests pin them down).
+    assert data["groups"]["prestop"]["summary"]["expected"] == 35
+    assert data["groups"]["baseline"]["summary"]["expected"] > data["groups"]["prestop"]["summary"]["expected"]
 
 
 def test_fresh_render_matches_disk(tree: Path):

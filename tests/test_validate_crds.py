@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from shopgen.errors import ConfigError
 from shopgen.validate import Finding, Report, Validator, validate_resources
 

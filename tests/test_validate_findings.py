@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from shopgen.validate import ExpectedFinding, Finding, Report
 from shopgen.validate.findings import format_path, join_path
 

@@ -6,6 +6,7 @@ import copy
 from typing import Any
 
 import pytest
+
 from shopgen.errors import ConfigError
 from shopgen.validate import Finding, Validator, validate_resources
 from shopgen.validate.schemas import BuiltinSchemas, resolve_version, supported_versions

@@ -6,7 +6,9 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from shopgen import yamlfast, yamlio
+
 from stage_tree import load_stage
 
 TRICKY = [
@@ -100,6 +102,11 @@ def test_fast_path_is_taken_and_identical_on_every_rendered_object(rendered: Pat
     for stage in ("baseline", "prestop"):
         for obj in load_stage(rendered, stage).values():
             assert fast(obj) == yamlio.dump_ruamel(obj)  # no fallback: the fast path really ran
+
+
+def test_words_that_look_plain_match_ruamel():
+    for word in TRICKY:
+        assert yamlio.dump({word: word}) == yamlio.dump_ruamel({word: word}), word
 
 
 def test_unsupported_data_falls_back():

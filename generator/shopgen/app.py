@@ -5,7 +5,7 @@ These are not settings: they are what the images expect. Tunable values live in 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 IMAGE_REGISTRY = "public.ecr.aws/aws-containers"
 JAVA_OPTS = "-XX:MaxRAMPercentage=75.0 -Djava.security.egd=file:/dev/urandom"
@@ -230,3 +230,16 @@ CREDENTIAL_SECRETS: tuple[CredentialSecret, ...] = (
 
 SERVICE_NAMES: tuple[str, ...] = tuple(s.name for s in SERVICES)
 STORE_NAMES: tuple[str, ...] = tuple(s.name for s in STORES)
+
+
+SYNTHETIC_PREFIX = "synthetic-"
+SYNTHETIC_TEMPLATE = "checkout"  # a service with no store and no credentials: clones stay independent
+
+
+def service_facts(synthetic: int = 0) -> tuple[ServiceFacts, ...]:
+    """The six app services, plus ``synthetic`` clones of the template for measuring growth (benchmarks)."""
+    if not synthetic:
+        return SERVICES
+    template = next(s for s in SERVICES if s.name == SYNTHETIC_TEMPLATE)
+    clones = tuple(replace(template, name=f"{SYNTHETIC_PREFIX}{i:03d}") for i in range(1, synthetic + 1))
+    return SERVICES + clones

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from shopgen import yamlio
-from shopgen.app import SERVICE_NAMES
+from shopgen.app import SERVICE_NAMES, SYNTHETIC_PREFIX, SYNTHETIC_TEMPLATE
 from shopgen.errors import ConfigError
 from shopgen.platform_config import PlatformConfig
 
@@ -150,6 +150,9 @@ class Services(Model):
     )
 
     def get(self, name: str) -> ServiceConfig:
+        """Settings of an app service; synthetic clones share their template's."""
+        if name.startswith(SYNTHETIC_PREFIX):
+            name = SYNTHETIC_TEMPLATE
         return getattr(self, name)
 
 
@@ -280,6 +283,21 @@ class GitOps(Model):
 class App(Model):
     image_tag: Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")] = "0.7.1"
     image_registry: Annotated[str, Field(pattern=r"^[a-z0-9.\-:/]+$")] = "public.ecr.aws/aws-containers"
+    image_digests: dict[str, Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")]] = Field(
+        default_factory=dict,
+        description="pin app services by digest, e.g. {ui: 'sha256:…'}: image becomes <repo>:<tag>@<digest>",
+    )
+    synthetic_services: Annotated[int, Field(ge=0, le=999)] = Field(
+        0, description="benchmarks only: extra clones of the checkout service (synthetic-001, …) to measure growth"
+    )
+
+    @field_validator("image_digests")
+    @classmethod
+    def _known_services(cls, digests: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(digests) - set(SERVICE_NAMES))
+        if unknown:
+            raise ValueError(f"unknown app service {unknown[0]!r}; app services: {', '.join(SERVICE_NAMES)}")
+        return digests
 
 
 class Config(Model):

@@ -69,7 +69,7 @@ def _baseline(_: DesiredState, cfg: Config) -> DesiredState:
 
 
 def build_baseline(cfg: Config) -> DesiredState:
-    services = tuple(_app_service(facts, cfg) for facts in app.SERVICES)
+    services = tuple(_app_service(facts, cfg) for facts in app.service_facts(cfg.app.synthetic_services))
     stores = tuple(_store(facts, cfg) for facts in app.STORES)
     secrets: tuple[ExternalSecret, ...] = ()
     if cfg.secrets.provider == "external-secrets":
@@ -104,7 +104,7 @@ def _app_service(facts: app.ServiceFacts, cfg: Config) -> AppService:
     res = settings.resources
     return AppService(
         name=facts.name,
-        image=f"{cfg.app.image_registry}/{facts.image}:{cfg.app.image_tag}",
+        image=_image(facts, cfg),
         replicas=settings.replicas,
         strategy=RollingUpdate(max_unavailable=facts.upstream_max_unavailable, max_surge=facts.upstream_max_surge),
         resources=Resources(cpu=res.cpu, memory=res.memory, memory_limit=res.memory_limit),
@@ -115,6 +115,12 @@ def _app_service(facts: app.ServiceFacts, cfg: Config) -> AppService:
         hardened=facts.hardened,
         add_capabilities=facts.add_capabilities,
     )
+
+
+def _image(facts: app.ServiceFacts, cfg: Config) -> str:
+    image = f"{cfg.app.image_registry}/{facts.image}:{cfg.app.image_tag}"
+    digest = cfg.app.image_digests.get(facts.name)
+    return f"{image}@{digest}" if digest else image
 
 
 def _store(facts: app.StoreFacts, cfg: Config) -> Store:
@@ -140,7 +146,7 @@ def _store(facts: app.StoreFacts, cfg: Config) -> Store:
 
 def _readiness(state: DesiredState, cfg: Config) -> DesiredState:
     """Probes on every app service; the ALB health check and readiness gate follow readiness."""
-    facts = {f.name: f for f in app.SERVICES}
+    facts = {f.name: f for f in app.service_facts(cfg.app.synthetic_services)}
 
     def probed(svc: AppService) -> AppService:
         s = cfg.services.get(svc.name)

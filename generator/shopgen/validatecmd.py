@@ -101,6 +101,56 @@ def collect(
     return groups
 
 
+def scenario_layers(
+    report: Report, cfg: Config, stage: str, pairs: list[tuple[str, dict[str, Any]]], argocd: list[dict[str, Any]]
+) -> None:
+    """Layers 3-4 (scenario policies, security baseline) and the stage's expected findings."""
+    from shopgen.validate.expected import expected_findings
+    from shopgen.validate.policies import PolicyContext, run_policies, with_sources
+    from shopgen.validate.security import run_security
+
+    manifests = [m for _, m in pairs]
+    ctx = PolicyContext.for_stage(cfg, stage, extra_manifests=argocd)
+    report.extend(with_sources(run_policies(manifests, ctx) + run_security(manifests), pairs))
+    for stale in report.apply_expected(expected_findings(stage, cfg)):
+        # An expectation nothing matched hides that the stage changed: say so.
+        report.add(
+            Finding(
+                "expected.stale",
+                "warning",
+                stale.kind or "-",
+                stale.namespace,
+                stale.name or "-",
+                stale.path or "",
+                f"stage {stage} expects {stale.rule} here, but the render no longer has it",
+                "update the stage's expected findings (shopgen/validate/expected.py)",
+                "expected",
+            )
+        )
+
+
+def _rendered_texts(
+    cfg: Config, root: Path, stages: Sequence[str], active: str, *, fresh: bool
+) -> list[tuple[str, str]]:
+    """Every rendered text file outside the stage folders (terraform/, charts/, argocd/, platform/)."""
+    trees = ("terraform", "charts", "argocd", "platform")
+    if fresh:
+        from shopgen.synth import render_with_resources
+
+        files, _ = render_with_resources(cfg, stages, active, root)
+        return sorted((p, t) for p, t in files.items() if p.split("/", 1)[0] in trees)
+    found = []
+    for tree in trees:
+        base = root / tree
+        for path in sorted(base.rglob("*")) if base.is_dir() else []:
+            if path.is_file():
+                try:
+                    found.append((path.relative_to(root).as_posix(), path.read_text(encoding="utf-8")))
+                except (OSError, UnicodeDecodeError) as exc:
+                    raise ConfigError(f"{path}: cannot read: {exc}") from None
+    return found
+
+
 def _pairs(prefix: str, resources: list[Resource]) -> list[tuple[str, dict[str, Any]]]:
     return [(f"{prefix}/{r.path}", r.manifest) for r in resources]
 
@@ -132,9 +182,16 @@ def run_validate(
     validator = Validator(k8s_version=k8s_version or cfg.cluster.kubernetes_version, crd_dir=crd_dir_from(crd_dir))
     run = ValidationRun()
     groups = collect(cfg, root, names, fresh=fresh, active=active)
+    argocd = [m for _, m in groups.get(SHARED_GROUP, [])]
     for group, pairs in groups.items():
         report = validator.validate(pairs)
+        if group != SHARED_GROUP:
+            scenario_layers(report, cfg, group, pairs, argocd if group == active else [])
         run.reports[group] = report
+    texts = _rendered_texts(cfg, root, names, active, fresh=fresh)
+    from shopgen.validate.security import scan_texts
+
+    run.reports["files"] = Report(findings=scan_texts(texts), resources_checked=len(texts))
     if cfg.gitops.repo_url == REPO_URL_PLACEHOLDER and SHARED_GROUP in run.reports:
         run.reports[SHARED_GROUP].add(
             Finding(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import io
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -57,14 +58,28 @@ def dump_ruamel(doc: Any) -> str:
     return stream.getvalue()
 
 
+# Strings that are plain in YAML for certain: a letter, '/' or '_' first, then only word characters,
+# '.', '/' and '-', and not a word some YAML version reads as a bool, null or number.
+_SURELY_PLAIN = re.compile(r"[A-Za-z/_][A-Za-z0-9_./-]*")
+_YAML_WORDS = frozenset({"true", "false", "yes", "no", "on", "off", "y", "n", "null", "nan", "inf"})
+
+
+def _surely_plain(text: str) -> bool:
+    return _SURELY_PLAIN.fullmatch(text) is not None and text.lower() not in _YAML_WORDS
+
+
 @functools.cache
 def _fast_dump() -> Any:
     @functools.lru_cache(maxsize=65536)
     def as_value(text: str) -> str:
+        if _surely_plain(text):
+            return text
         return dump_ruamel({"k": text})[3:].removesuffix("\n")
 
     @functools.lru_cache(maxsize=65536)
     def as_key(text: str) -> str:
+        if _surely_plain(text):
+            return text
         return dump_ruamel({text: 0}).removesuffix(": 0\n")
 
     return yamlfast.make_dump(as_value, as_key)

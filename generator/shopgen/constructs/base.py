@@ -7,6 +7,8 @@ from typing import Any
 import cdk8s
 from constructs import Construct
 
+from shopgen.deviations import skip_annotations
+
 MANAGED_BY = "shopgen"
 
 
@@ -51,6 +53,9 @@ def api_object(
 
     ``namespace`` is None for cluster-scoped kinds: they must never carry one (SPEC §3).
     """
+    # Deliberate deviations are declared on the workload itself, where checkov reads them (SPEC §7).
+    manifest = {"apiVersion": api_version, "kind": kind, "metadata": {"name": name, "labels": labels}, **body}
+    annotations = {**(annotations or {}), **skip_annotations(manifest)}
     metadata = cdk8s.ApiObjectMetadata(
         name=name,
         namespace=namespace,

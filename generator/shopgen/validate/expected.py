@@ -1,0 +1,109 @@
+"""Per-stage expected findings, each with its reason (SPEC §7).
+
+Two sources: the deliberate deviations (shopgen/deviations.py, the same rows that skip checkov
+checks), which hold in every stage, and the story's fragility — what a stage has not fixed yet
+(no probes before ``readiness``, no preStop before ``prestop``, ...). Both are derived from the
+stage's desired state, never from its manifests, and each names rule + kind + name, so a new
+finding on another resource is never swallowed by a broad declaration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from shopgen.config import Config
+from shopgen.deviations import DEVIATIONS, Workload
+from shopgen.model import DesiredState
+from shopgen.stages import READINESS_GATE_LABEL, desired_states
+from shopgen.validate.findings import ExpectedFinding
+from shopgen.validate.policies import DEFAULT_GRACE_SECONDS, PolicyContext, max_unavailable
+
+OVERPROVISIONING_NAME = "overprovisioning"  # the Deployment constructs/overprovisioning.py renders
+
+NO_PROBES = (
+    "no probes before the readiness stage: the baseline is fragile on purpose, and under load pods that are "
+    "not ready get traffic (SPEC §2)"
+)
+NO_READINESS_GATE = "no pod readiness gate before the readiness stage, which labels the namespace (SPEC §2)"
+NO_PRESTOP_ALB = (
+    "no preStop sleep before the prestop stage, and the ALB's deregistration delay is the AWS default (300 s) "
+    "until then: rollouts and scale-in cause the 5xx the prestop stage fixes (SPEC §2)"
+)
+NO_PRESTOP_ENDPOINTS = (
+    "no preStop sleep before the prestop stage: a terminating pod still gets requests until its endpoint "
+    "removal has propagated (SPEC §2)"
+)
+UPSTREAM_ROLLOUT = (
+    "upstream's rollout strategy (maxUnavailable 1) until the prestop stage sets maxUnavailable 0: a rollout "
+    "takes the only pod of the service away (SPEC §1, §2)"
+)
+DEFAULT_GRACE = (
+    "the Kubernetes default grace period (30 s) until the prestop stage sets one covering the preStop sleep "
+    "and the shutdown time (SPEC §2)"
+)
+EXTERNAL_SECRET = (
+    "secrets.provider: none: the Secret is created outside shopgen (the runbook's kubectl create secret "
+    "commands), so it is not in the rendered tree (SPEC §6)"
+)
+
+
+def expected_findings(stage: str, cfg: Config) -> list[ExpectedFinding]:
+    """Every finding ``stage`` of ``cfg`` is expected to have, each with its reason."""
+    state = desired_states(cfg, upto=stage)[stage]
+    return [*_deliberate(state), *_fragile(state, cfg), *_external(state, cfg)]
+
+
+def workloads(state: DesiredState) -> list[Workload]:
+    """The workloads a stage renders, as the deviation rows see them."""
+    found = [Workload("Deployment", s.name, "service") for s in state.services]
+    found += [Workload(s.workload, s.name, s.component) for s in state.stores]
+    if state.overprovisioning is not None:
+        found.append(Workload("Deployment", OVERPROVISIONING_NAME, "overprovisioning"))
+    return found
+
+
+def _deliberate(state: DesiredState) -> Iterator[ExpectedFinding]:
+    namespace = state.namespace.name
+    for workload in workloads(state):
+        for row in DEVIATIONS:
+            if row.rule is not None and row.applies(workload):
+                yield ExpectedFinding(row.rule, row.reason, kind=workload.kind, name=workload.name, namespace=namespace)
+
+
+def _fragile(state: DesiredState, cfg: Config) -> Iterator[ExpectedFinding]:
+    """What the stage has not fixed yet; each is fixed by a later stage of the story."""
+    namespace = state.namespace.name
+
+    def on(rule: str, reason: str, name: str) -> ExpectedFinding:
+        return ExpectedFinding(rule, reason, kind="Deployment", name=name, namespace=namespace)
+
+    if READINESS_GATE_LABEL not in dict(state.namespace.labels):
+        yield ExpectedFinding("policy.alb-readiness-gate", NO_READINESS_GATE, kind="Namespace", name=namespace)
+    hpa_min = {h.target: h.min_replicas for h in state.hpas}
+    budgets = {p.service for p in state.pdbs}
+    few = PolicyContext().few_replicas
+    for svc in state.services:
+        if svc.readiness is None:
+            yield on("policy.readiness-probe", NO_PROBES, svc.name)
+        if svc.prestop_sleep_seconds is None:
+            if svc.name == state.ingress.service:
+                yield on("policy.prestop-vs-deregistration", NO_PRESTOP_ALB, svc.name)
+            yield on("policy.prestop-vs-endpoint-propagation", NO_PRESTOP_ENDPOINTS, svc.name)
+        if svc.termination_grace_period_seconds is None and (
+            cfg.services.get(svc.name).shutdown_seconds > DEFAULT_GRACE_SECONDS
+        ):
+            yield on("policy.grace-period", DEFAULT_GRACE, svc.name)
+        replicas = svc.replicas if svc.replicas is not None else hpa_min.get(svc.name, 1)
+        strategy = {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": svc.strategy.max_unavailable}}
+        if replicas <= few and max_unavailable(strategy, replicas) > 0 and svc.name not in budgets:
+            yield on("policy.rollout-safety", UPSTREAM_ROLLOUT, svc.name)
+
+
+def _external(state: DesiredState, cfg: Config) -> Iterator[ExpectedFinding]:
+    if cfg.secrets.provider != "none":
+        return
+    referenced = {e.secret for s in (*state.services, *state.stores) for e in s.secret_env}
+    for name in sorted(referenced):
+        yield ExpectedFinding(
+            "policy.external-secret", EXTERNAL_SECRET, kind="Secret", name=name, namespace=state.namespace.name
+        )
