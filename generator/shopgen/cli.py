@@ -64,7 +64,18 @@ def synth(
     stages: tuple[str, ...], out: Path | None, config_path: Path | None, check: bool, force: bool, crd_dir: Path | None
 ) -> None:
     """Render stages (plus the active stage and shared trees) into the output root."""
-    from shopgen.synth import summary_lines
+    from shopgen import fastpath
+    from shopgen.workspace import output_root, repo_prefix
+
+    root = output_root(out)
+    if fastpath.enabled(force=force, crd_dir=crd_dir):
+        unchanged = fastpath.try_unchanged(root, config_path, stages, repo_prefix(root), checked=check)
+        if unchanged is not None:
+            for line in unchanged:
+                _err(line)
+            return
+
+    from shopgen.synth import remember_unchanged, summary_lines
     from shopgen.synth import synth as run
 
     result = run(out=out, config_path=config_path, stages=stages, check=check, force=force, crd_dir=crd_dir)
@@ -86,6 +97,7 @@ def synth(
             for line in differences:
                 _err(f"  {line}")
             sys.exit(EXIT_DIFFERENT)
+        remember_unchanged(result, config_path, stages)
         return
     for path in plan.forced:
         _err(f"replaced (--force): {path}")
@@ -94,6 +106,7 @@ def synth(
         for path in plan.conflicts:
             _err(f"  {path}")
         sys.exit(EXIT_DIFFERENT)
+    remember_unchanged(result, config_path, stages)
 
 
 @cli.command()

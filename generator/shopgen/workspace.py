@@ -48,3 +48,13 @@ def crd_dir_from(option: Path | None) -> Path | None:
     if value is not None and not value.is_dir():
         raise ConfigError(f"--crd-dir {value}: not a folder of CRD files")
     return value
+
+
+def repo_prefix(root: Path) -> str:
+    """The output root's folder inside its git repository ("" at the top level or outside git)."""
+    existing = next(p for p in (root, *root.parents) if p.exists())
+    top = git_toplevel(existing)
+    if top is None:
+        return ""
+    rel = root.resolve().relative_to(top.resolve()).as_posix()
+    return "" if rel == "." else f"{rel}/"
