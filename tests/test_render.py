@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -274,3 +275,33 @@ def test_custom_resources_pass_their_crds_closed_with_cel(rendered: Path, stage:
     assert report.cel_not_evaluated == 0
     if "NodePool" in kinds:
         assert report.cel_evaluated > 0
+
+
+def test_shared_components_render_exactly_as_a_stage_alone():
+    """The fast path (each distinct component built once across stages) equals one app per stage."""
+    from shopgen.config import defaults
+    from shopgen.render import components, synthesize
+    from shopgen.stages import desired_states
+
+    states = desired_states(defaults())
+    together = synthesize({name: list(components(state)) for name, state in states.items()})
+    for name, state in states.items():
+        alone = synthesize({name: list(components(state))})[name]
+        assert [(r.path, r.manifest) for r in alone] == [(r.path, r.manifest) for r in together[name]], name
+
+
+def test_stages_command_lists_the_story(cli):
+    text = cli("stages")
+    assert text.code == 0
+    assert [line.split()[1] for line in text.out.splitlines()] == list(STAGES)
+    data = json.loads(cli("stages", "--format", "json").out)
+    assert [s["name"] for s in data] == list(STAGES)
+    autoscaling = data[2]
+    assert autoscaling["number"] == 3 and autoscaling["fix"] and autoscaling["why"]
+    assert set(autoscaling["contract"]["adds"]) == {
+        "HorizontalPodAutoscaler",
+        "PodDisruptionBudget",
+        "NodePool",
+        "EC2NodeClass",
+    }
+    assert {"kind": "Deployment", "path": "spec.replicas"} in autoscaling["contract"]["changes"]

@@ -118,3 +118,12 @@ def test_synth_refuses_a_render_the_api_server_would_reject(tmp_path: Path):
     assert tree_bytes(tmp_path) == before
     ok = run_cli("synth", "--out", tmp_path, "--crd-dir", CRD_DIR, "--stage", "baseline")
     assert ok.code == 0  # the baseline has no EC2NodeClass
+
+
+def test_plaintext_credentials_in_terraform_are_findings(tree: Path):
+    secrets = tree / "terraform/secrets.tf"
+    secrets.write_text(secrets.read_text() + '\nlocals {\n  db_password = "hunter2hunter2"\n}\n')
+    result = run_cli("validate", "--stage", "prestop", "--crd-dir", CRD_DIR, "--out", tree)
+    assert result.code == 1
+    assert "security.plaintext-credential" in result.out and "terraform/secrets.tf" in result.out
+    assert "hunter2hunter2" not in result.out  # the finding never repeats the value
