@@ -75,7 +75,7 @@ def synth(
                 _err(line)
             return
 
-    from shopgen.synth import remember_unchanged, summary_lines
+    from shopgen.synth import check_differences, remember_unchanged, summary_lines
     from shopgen.synth import synth as run
 
     result = run(out=out, config_path=config_path, stages=stages, check=check, force=force, crd_dir=crd_dir)
@@ -83,15 +83,7 @@ def synth(
     for line in summary_lines(result):
         _err(line)
     if check:
-        differences = (
-            [f"create {p}" for p in plan.created]
-            + [f"update {p}" for p in plan.updated]
-            + [f"remove {p}" for p in plan.removes]
-            + [f"hand edit {p}" for p in plan.hand_edits]
-            + [f"not shopgen's {p}" for p in plan.foreign]
-        )
-        if plan.writes and not differences:
-            differences = [f"update {p}" for p in plan.writes]
+        differences = check_differences(plan)
         if differences:
             _err(f"out of date: {len(differences)} difference(s) from a fresh render; run `shopgen synth`:")
             for line in differences:

@@ -182,6 +182,20 @@ def summary_lines(result: SynthResult) -> list[str]:
     return lines
 
 
+def check_differences(plan: Plan) -> list[str]:
+    """What `synth --check` lists: every way the tree differs from a fresh render."""
+    differences = (
+        [f"create {p}" for p in plan.created]
+        + [f"update {p}" for p in plan.updated]
+        + [f"remove {p}" for p in plan.removes]
+        + [f"hand edit {p}" for p in plan.hand_edits]
+        + [f"not shopgen's {p}" for p in plan.foreign]
+    )
+    if plan.writes and not differences:  # only .shopgen/ bookkeeping differs (e.g. the config hash)
+        differences = [f"update {p}" for p in plan.writes]
+    return differences
+
+
 def group_prefixes(stages: Sequence[str]) -> list[tuple[str, str]]:
     """(path prefix, label) of each summary group: the stage folders, then everything else as "shared"."""
     return [(f"environments/{s}/", s) for s in stages] + [("", "shared")]

@@ -88,7 +88,8 @@ def write_atomic(path: Path, text: str | bytes, *, durable: bool = False) -> Non
 def _write_new(path: Path, text: str) -> None:
     """A file that does not exist yet: written in place (the journal recreates it after a crash)."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.parent.is_dir():
+            path.parent.mkdir(parents=True, exist_ok=True)
         _fault_step(path)
         with open(path, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
