@@ -183,7 +183,7 @@ def main() -> None:
         a, b, r2 = fit([float(n) for n, _, _ in growth], [t for _, t, _ in growth])
         lines += [
             "",
-            "| app services | objects x 6 stages | synth s (median) | peak MiB (Python + Node) |",
+            "| app services | objects per stage | synth s, six stages (median) | peak MiB (Python + Node) |",
             "|---|---|---|---|",
         ]
         for services, seconds, peak in growth:

@@ -162,7 +162,7 @@ def stage_files(
     files[f"{root}/kustomization.yaml"] = HEADER + yamlio.dump(kustomization)
     from shopgen.readme import stage_readme
 
-    files[f"{root}/README.md"] = stage_readme(get_stage(stage), resources, cfg)
+    files[f"{root}/README.md"] = stage_readme(get_stage(stage), (r.manifest["kind"] for r in resources), cfg)
     return dict(sorted(files.items()))
 
 
