@@ -18,7 +18,7 @@ from shopgen.workspace import crd_dir_from, output_root, repo_prefix
 from shopgen.writer import JOURNAL_FILE, apply, locked, pending_journal
 
 SHARED_TREES = ("argocd/", "charts/", "platform/", "terraform/")
-SHARED_FILES = (".gitattributes",)
+SHARED_FILES = (".gitattributes", ".shopgen/.gitignore")
 
 
 @dataclass(frozen=True)
