@@ -23,6 +23,7 @@ from shopgen.validate.findings import Finding, Report
 from shopgen.workspace import crd_dir_from, output_root
 
 SHARED_GROUP = "argocd"
+FILES_GROUP = "files"
 
 
 @dataclass
@@ -35,7 +36,15 @@ class ValidationRun:
     def to_text(self) -> str:
         parts = []
         for group, report in self.reports.items():
-            parts.append(f"== {group} ==\n{report.to_text()}")
+            if group == FILES_GROUP:
+                lines = [line for line in report.to_text().splitlines()[:-1]]
+                lines.append(
+                    f"{report.resources_checked} files scanned for plaintext credentials: "
+                    f"{len(report.findings)} findings"
+                )
+                parts.append(f"== {group} (terraform/, charts/, argocd/, platform/) ==\n" + "\n".join(lines) + "\n")
+            else:
+                parts.append(f"== {group} ==\n{report.to_text()}")
         return "\n".join(parts)
 
     def to_json(self) -> str:
@@ -191,7 +200,7 @@ def run_validate(
     texts = _rendered_texts(cfg, root, names, active, fresh=fresh)
     from shopgen.validate.security import scan_texts
 
-    run.reports["files"] = Report(findings=scan_texts(texts), resources_checked=len(texts))
+    run.reports[FILES_GROUP] = Report(findings=scan_texts(texts), resources_checked=len(texts))
     if cfg.gitops.repo_url == REPO_URL_PLACEHOLDER and SHARED_GROUP in run.reports:
         run.reports[SHARED_GROUP].add(
             Finding(
