@@ -101,3 +101,14 @@ def test_a_broken_cache_is_ignored(synced: Path):
         entry.write_text("not json")
     assert fastpath.try_unchanged(synced, None, (), "", checked=True) is None
     assert run_cli("synth", "--check", "--out", synced).code == 0
+
+
+def test_a_symlinked_file_or_a_pipe_takes_the_full_path(synced: Path, tmp_path: Path):
+    target = synced / "environments/prestop/ui/service-ui.yaml"
+    copy = tmp_path / "elsewhere.yaml"
+    copy.write_bytes(target.read_bytes())
+    target.unlink()
+    target.symlink_to(copy)  # identical bytes, but not a file shopgen may write through
+    assert fastpath.try_unchanged(synced, None, (), "", checked=True) is None
+    assert run_cli("synth", "--check", "--out", synced).code == 2
+    assert fastpath.key(synced, Path("/dev/zero"), (), "") is None  # never read a device or a pipe

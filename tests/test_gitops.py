@@ -141,8 +141,7 @@ def test_prestop_diff_fields():
     text = run_cli("diff", "alb", "prestop").out
     assert (
         "spec.template.spec.containers[ui].lifecycle: (added) "
-        '{"preStop": {"exec": {"command": ["/bin/sh", "-c", "sleep 80"]}}}'
-        in text
+        '{"preStop": {"exec": {"command": ["/bin/sh", "-c", "sleep 80"]}}}' in text
     )
     assert "spec.template.spec.terminationGracePeriodSeconds: (added) 90" in text
     assert "spec.strategy.rollingUpdate.maxUnavailable: 1 → 0" in text
@@ -194,8 +193,7 @@ def test_contract_violation_names_resource_and_field():
     violations = [str(v) for v in stage_violations(STAGE_BY_NAME["prestop"], old, new)]
     assert (
         "prestop: Deployment shop/catalog spec.template.spec.containers[catalog].image: "
-        "changes a field outside the contract"
-        in violations
+        "changes a field outside the contract" in violations
     )
     assert "prestop: Service shop/ui spec.type: changes a field outside the contract" in violations
     assert len(violations) == 2

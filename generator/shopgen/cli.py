@@ -38,14 +38,27 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 STAGE_HELP = "Stage to render (repeatable); default: all six."
+
+
+class NonEmptyPath(click.Path):
+    """A path option that refuses "" (which would silently mean the current folder)."""
+
+    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+        if isinstance(value, str) and not value.strip():
+            self.fail("must not be empty", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 config_option = click.option(
     "--config",
     "config_path",
-    type=click.Path(path_type=Path, dir_okay=True),
+    type=NonEmptyPath(path_type=Path, dir_okay=True),
     help="Config file (default: shopgen.yaml in the output root, else the embedded defaults).",
 )
 out_option = click.option(
-    "--out", type=click.Path(path_type=Path), help="Output root (default: the git top level, else the current folder)."
+    "--out",
+    type=NonEmptyPath(path_type=Path),
+    help="Output root (default: the git top level, else the current folder).",
 )
 
 
@@ -262,14 +275,24 @@ def promote(
 
 
 def main() -> None:
-    debug = "--debug" in sys.argv[1:]
+    # --debug is accepted anywhere (`shopgen synth --debug` as well as `shopgen --debug synth`).
+    args = sys.argv[1:]
+    debug = "--debug" in args
+    if debug:
+        args = ["--debug", *(a for a in args if a != "--debug")]
     try:
-        cli.main(standalone_mode=False)
+        cli.main(args=args, standalone_mode=False)
     except click.exceptions.Abort:
         _err("interrupted")
         sys.exit(130)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        exc.show()  # `shopgen` alone: the help text, not an error
+        sys.exit(exc.exit_code)
     except click.ClickException as exc:
-        exc.show()
+        # Usage errors take the shape of every other error: one line, then indented detail.
+        _err(f"shopgen: error: {exc.format_message()}")
+        if isinstance(exc, click.UsageError) and exc.ctx is not None:
+            _err(f"  see `{exc.ctx.command_path} --help`")
         sys.exit(exc.exit_code)
     except ShopgenError as exc:
         if debug:

@@ -29,6 +29,11 @@ _DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 _CPU = r"^([1-9][0-9]*m|[0-9]+(\.[0-9]+)?)$"
 _MEMORY = r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$"
 _DURATION = r"^([0-9]+(s|m|h))+$"
+# A container image reference: [host[:port]/]path[:tag][@digest] (distribution/reference grammar, simplified).
+_IMAGE = (
+    r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-]+[a-z0-9]+)*)*"
+    r"(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$"
+)
 
 DnsLabel = Annotated[str, Field(pattern=_DNS_LABEL, min_length=1, max_length=63)]
 CpuQuantity = Annotated[str, Field(pattern=_CPU)]  # Kubernetes CPU quantity, e.g. 128m
@@ -257,7 +262,7 @@ class Karpenter(Model):
 class Overprovisioning(Model):
     replicas: PositiveInt = 10
     memory: MemoryQuantity = "100Mi"
-    image: str = "public.ecr.aws/eks-distro/kubernetes/pause:3.7"
+    image: Annotated[str, Field(pattern=_IMAGE, max_length=255)] = "public.ecr.aws/eks-distro/kubernetes/pause:3.7"
     priority_value: Annotated[int, Field(lt=0, ge=-1_000_000_000)] = -1
 
 
@@ -385,7 +390,7 @@ def parse(data: Any, source: str, raw: Any = None) -> Config:
                 continue
             loc = tuple(str(p) for p in error["loc"])
             lines.append(_located(source, raw, loc, _message(error)))
-        raise ConfigError("\n".join(lines)) from None
+        raise ConfigError("\n  ".join(lines)) from None  # one error line, then indented ones
 
 
 _PATTERN_HELP = {
@@ -393,6 +398,7 @@ _PATTERN_HELP = {
     _CPU: "is not a CPU quantity (e.g. 128m or 0.5), and must be above zero",
     _MEMORY: "is not a memory quantity (e.g. 256Mi or 1Gi)",
     _DURATION: "is not a duration (e.g. 30s, 1m, 720h)",
+    _IMAGE: "is not a container image reference (e.g. registry.example.com/pause:3.7)",
 }
 
 
@@ -415,7 +421,9 @@ def _message(error: dict[str, Any]) -> str:
         return "required setting is missing"
     if kind == "string_pattern_mismatch":
         pattern = (error.get("ctx") or {}).get("pattern", "")
-        return f"{error.get('input')!r} {_PATTERN_HELP.get(pattern, 'has the wrong form (pattern ' + pattern + ')')}"
+        shown = repr(error.get("input"))
+        shown = shown if len(shown) <= 80 else shown[:80] + "…"  # a 1 MB value must not become a 1 MB message
+        return f"{shown} {_PATTERN_HELP.get(pattern, 'has the wrong form (pattern ' + pattern + ')')}"
     msg = str(error["msg"])
     return msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
 
@@ -440,5 +448,7 @@ def load_config(path: Path | None, *, out_root: Path) -> tuple[Config, str]:
     if path.is_dir():
         raise ConfigError(f"{path}: is a folder, not a config file")
     raw = yamlio.load_file(path)
+    if raw is None:
+        raise ConfigError(f"{path}: no settings (an empty file); write {{}} in it for the embedded defaults")
     data = yamlio.to_plain(raw, str(path))
     return parse(data, str(path), raw), str(path)

@@ -114,6 +114,7 @@ PAUSE_MEMORY_ONLY = (
     "pod preempts them (SPEC §2)"
 )
 
+
 def _unpinned_images(w: Workload) -> bool:
     return any("@sha256:" not in image for image in w.images)
 

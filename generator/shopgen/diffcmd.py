@@ -14,6 +14,7 @@ from shopgen.stages import STAGES, get_stage
 from shopgen.state import read_active_stage
 from shopgen.synth import SHARED_FILES, SHARED_TREES, render_tree
 from shopgen.workspace import output_root
+from shopgen.writer import refuse_if_interrupted
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ def diff_stages(old: str, new: str, *, out: Path | None, config_path: Path | Non
 def diff_against(ref: str, *, out: Path | None, config_path: Path | None, fmt: str) -> DiffResult:
     """The working tree's render against the rendered trees committed at ``ref`` (read with git)."""
     root = output_root(out)
+    refuse_if_interrupted(root)
     top = gitops.toplevel(root)
     cfg, _ = load_config(config_path, out_root=root)
     active = read_active_stage(root, cfg)

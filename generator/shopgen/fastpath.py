@@ -81,6 +81,8 @@ def _versions() -> list[str]:
 def key(root: Path, config_path: Path | None, stages: Sequence[str], prefix: str) -> str | None:
     """The cache key of a synth, or None when an input cannot be read (the full path reports it)."""
     config = config_path if config_path is not None else root / CONFIG_FILE
+    if config_path is not None and not config_path.is_file():
+        return None  # a pipe or a device would be consumed here, or read forever: the full path handles it
     try:
         config_bytes = config.read_bytes() if config_path is not None or config.exists() else b"<defaults>"
         state = root / STATE_FILE
@@ -116,8 +118,10 @@ def try_unchanged(
     except (OSError, ValueError, KeyError, TypeError):
         return None
     for rel, expected in files.items():
+        path = root / rel
         try:
-            if _sha((root / rel).read_bytes()) != expected:
+            # A symlink, even to identical bytes, is something the full path refuses: let it say so.
+            if path.is_symlink() or _sha(path.read_bytes()) != expected:
                 return None
         except OSError:
             return None

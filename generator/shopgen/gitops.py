@@ -32,15 +32,21 @@ def run_git(
     full_env = {**os.environ, **(env or {})}
     proc = subprocess.run(["git", *args], cwd=cwd, env=full_env, input=input, capture_output=True, check=False)
     if check and proc.returncode != 0:
-        message = proc.stderr.decode(errors="replace").strip() or proc.stdout.decode(errors="replace").strip()
-        raise GitError(f"git {' '.join(args[:3])}: {message}")
+        raise GitError(f"git {' '.join(args[:3])}: {_said(proc)}")
     return proc
+
+
+def _said(proc: subprocess.CompletedProcess[bytes]) -> str:
+    """What git printed, as one line plus indented detail lines (the shape of every shopgen error)."""
+    text = proc.stderr.decode(errors="replace").strip() or proc.stdout.decode(errors="replace").strip()
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return "\n  ".join(lines) or f"exit status {proc.returncode}"
 
 
 def toplevel(path: Path) -> Path:
     proc = run_git(["rev-parse", "--show-toplevel"], cwd=path, check=False)
     if proc.returncode != 0:
-        raise GitError(f"{path}: not in a git repository (promote commits; run `git init` first)")
+        raise GitError(f"{path}: not in a git repository (this command needs git; run `git init` first)")
     return Path(proc.stdout.decode().strip())
 
 
@@ -92,12 +98,57 @@ def dirty_paths(top: Path, paths: Sequence[str]) -> list[str]:
 
 
 def finish_commit(top: Path, paths: Sequence[str], message: str, parent: str | None) -> str | None:
-    """Make an interrupted promotion's commit unless HEAD already moved past ``parent``."""
-    if head(top) == parent:
+    """Make an interrupted promotion's commit unless HEAD already holds it.
+
+    HEAD past ``parent`` is not proof: the user may have committed something else after the kill.
+    HEAD holds the commit when its tree already has the working-tree state of ``paths``.
+    """
+    current = head(top)
+    if current == parent or current is None or _tree_with(top, current, paths) != _tree_of(top, current):
         return commit_paths(top, paths, message)
     # update-ref happened before the interruption; only the user's index may still lag behind.
-    run_git(["reset", "-q", "--", *paths], cwd=top, check=False)
+    _reset_index(top, paths)
     return None
+
+
+def _tree_of(top: Path, commit: str) -> str:
+    return run_git(["rev-parse", f"{commit}^{{tree}}"], cwd=top).stdout.decode().strip()
+
+
+def _tree_with(top: Path, parent: str | None, paths: Sequence[str]) -> str:
+    """The tree of ``parent`` with ``paths`` as they are in the working tree (a temporary index, not the user's)."""
+    with tempfile.TemporaryDirectory(prefix="shopgen-index-") as tmp:
+        env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
+        if parent:
+            run_git(["read-tree", parent], cwd=top, env=env)
+        else:
+            run_git(["read-tree", "--empty"], cwd=top, env=env)
+        listing = "".join(f"{p}\0" for p in paths).encode()
+        run_git(["update-index", "--add", "--remove", "-z", "--stdin"], cwd=top, env=env, input=listing)
+        return run_git(["write-tree"], cwd=top, env=env).stdout.decode().strip()
+
+
+def index_lock(top: Path) -> Path | None:
+    """git's index lock when it exists: another git command is running, or one was killed mid-write."""
+    proc = run_git(["rev-parse", "--git-path", "index.lock"], cwd=top)
+    path = top / proc.stdout.decode().strip()
+    return path if path.exists() else None
+
+
+def _reset_index(top: Path, paths: Sequence[str]) -> None:
+    """Make the user's index hold HEAD's version of ``paths`` (the rest of it stays as staged).
+
+    Left behind, the old entries would be staged changes that undo the promotion in the user's next
+    commit, so a failure here is an error. shopgen never removes git's own index.lock: only the user
+    can tell a crashed git from a running one.
+    """
+    proc = run_git(["reset", "-q", "--", *paths], cwd=top, check=False)
+    if proc.returncode != 0:
+        raise GitError(
+            f"git reset: the commit is made, but the index still holds the old {', '.join(paths[:3])}"
+            f"{' …' if len(paths) > 3 else ''}: {_said(proc)}\n"
+            "  if no git command is running, remove .git/index.lock; then rerun shopgen to finish"
+        )
 
 
 def commit_paths(top: Path, paths: Sequence[str], message: str) -> str:
@@ -109,15 +160,7 @@ def commit_paths(top: Path, paths: Sequence[str], message: str) -> str:
     the commit; HEAD moves with `update-ref` guarded by its old value.
     """
     parent = head(top)
-    with tempfile.TemporaryDirectory(prefix="shopgen-index-") as tmp:
-        env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
-        if parent:
-            run_git(["read-tree", parent], cwd=top, env=env)
-        else:
-            run_git(["read-tree", "--empty"], cwd=top, env=env)
-        listing = "".join(f"{p}\0" for p in paths).encode()
-        run_git(["update-index", "--add", "--remove", "-z", "--stdin"], cwd=top, env=env, input=listing)
-        tree = run_git(["write-tree"], cwd=top, env=env).stdout.decode().strip()
+    tree = _tree_with(top, parent, paths)
     args = ["commit-tree", tree, "-F", "-"]
     if parent:
         args[2:2] = ["-p", parent]
@@ -125,7 +168,7 @@ def commit_paths(top: Path, paths: Sequence[str], message: str) -> str:
     ref = symbolic_head(top)
     run_git(["update-ref", "-m", "shopgen promote", ref, commit, parent or ZERO_OID], cwd=top)
     # The user's index: the owned paths now match the new HEAD; everything else stays as staged.
-    run_git(["reset", "-q", "--", *paths], cwd=top, check=False)
+    _reset_index(top, paths)
     return commit
 
 

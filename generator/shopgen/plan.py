@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from shopgen.errors import WriteError
-from shopgen.state import GENERATED_FILE, Generated, digest
+from shopgen.state import GENERATED_FILE, Generated, digest, is_relative_path
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,8 @@ def _read(path: Path) -> bytes | None:
 
 def check_inside(root: Path, rel: str) -> Path:
     """The path of ``rel`` under ``root``, refusing anything that leaves the root (.., symlinks)."""
+    if not is_relative_path(rel):
+        raise WriteError(f"{rel!r}: not a path inside {root}; shopgen writes only inside the output root")
     target = root / rel
     current = root
     for part in Path(rel).parts[:-1]:
@@ -127,7 +129,7 @@ def make_plan(
 
     generated = Generated(config_hash=config_hash, files=new_record)
     gen_text = generated.text()
-    on_disk_record = _read(root / GENERATED_FILE)
+    on_disk_record = _read(check_inside(root, GENERATED_FILE))
     if on_disk_record != gen_text.encode("utf-8"):
         writes[GENERATED_FILE] = gen_text
         old[GENERATED_FILE] = on_disk_record

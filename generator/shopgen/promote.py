@@ -111,6 +111,12 @@ def _promote(
             "uncommitted changes in paths promote commits; commit or stash them first:\n"
             + "\n".join(f"  {p}" for p in dirty)
         )
+    lock = gitops.index_lock(top) if commit else None
+    if lock is not None:
+        raise GitError(
+            f"{lock}: exists: another git command is running, or one was killed; "
+            "remove the file if none is running, then rerun"
+        )
     steps = []
     previous = active
     for name in stages:

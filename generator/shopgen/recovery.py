@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from shopgen import writer
+from shopgen.errors import GitError, WriteError
+from shopgen.state import is_relative_path
 
 
 def complete_interrupted(root: Path) -> bool:
@@ -19,6 +22,31 @@ def complete_interrupted(root: Path) -> bool:
     if commit:
         from shopgen.gitops import finish_commit
 
-        finish_commit(Path(commit["top"]), commit["paths"], commit["message"], commit["parent"])
+        top, paths, message, parent = _commit_intent(root, commit)
+        finish_commit(top, paths, message, parent)
     writer.clear_journal(root)
     return True
+
+
+def _commit_intent(root: Path, commit: Any) -> tuple[Path, list[str], str, str | None]:
+    """The journalled commit, checked: it commits shopgen's paths in the repository around ``root``."""
+    from shopgen.gitops import toplevel
+
+    where = root / writer.JOURNAL_FILE
+    try:
+        top, paths, message, parent = Path(commit["top"]), commit["paths"], commit["message"], commit["parent"]
+        valid = (
+            isinstance(paths, list)
+            and all(isinstance(p, str) and is_relative_path(p) for p in paths)
+            and isinstance(message, str)
+            and (parent is None or isinstance(parent, str))
+        )
+    except (KeyError, TypeError) as exc:
+        raise WriteError(f"{where}: not a journal shopgen wrote ({exc!r} in its commit); delete it") from None
+    try:
+        ours = toplevel(root).resolve()
+    except GitError:
+        ours = None
+    if not valid or top.resolve() != ours:
+        raise WriteError(f"{where}: not a journal shopgen wrote (its commit is not for {root}); delete it")
+    return top, paths, message, parent

@@ -44,7 +44,7 @@ def read_active_stage(root: Path, cfg: Config) -> str:
         stage = json.loads(path.read_text(encoding="utf-8"))["active_stage"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ConfigError(f"{path}: not a shopgen state file ({exc}); fix or delete it") from None
-    if stage not in STAGE_BY_NAME:
+    if not isinstance(stage, str) or stage not in STAGE_BY_NAME:
         raise ConfigError(f"{path}: active_stage {stage!r} is not a stage; stages: {', '.join(STAGE_BY_NAME)}")
     return stage
 
@@ -64,6 +64,11 @@ class Generated:
         return _json_text({"config_hash": self.config_hash, "files": dict(sorted(self.files.items()))})
 
 
+def is_relative_path(rel: str) -> bool:
+    """A clean path below the output root: not absolute, no ``..``, no NUL (a repository is untrusted input)."""
+    return bool(rel) and not rel.startswith("/") and "\0" not in rel and ".." not in rel.split("/")
+
+
 def read_generated(root: Path) -> Generated:
     path = root / GENERATED_FILE
     if not path.exists():
@@ -71,6 +76,10 @@ def read_generated(root: Path) -> Generated:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         files = {str(k): str(v) for k, v in data["files"].items()}
-        return Generated(config_hash=str(data.get("config_hash", "")), files=files)
+        generated = Generated(config_hash=str(data.get("config_hash", "")), files=files)
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ConfigError(f"{path}: not a shopgen generated.json ({exc}); restore it from git") from None
+    outside = next((rel for rel in files if not is_relative_path(rel)), None)
+    if outside is not None:
+        raise ConfigError(f"{path}: lists {outside!r}, outside the output root; restore it from git")
+    return generated

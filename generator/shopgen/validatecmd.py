@@ -21,6 +21,7 @@ from shopgen.stages import STAGES, get_stage
 from shopgen.state import digest, read_active_stage, read_generated
 from shopgen.validate.findings import Finding, Report
 from shopgen.workspace import crd_dir_from, output_root
+from shopgen.writer import refuse_if_interrupted
 
 SHARED_GROUP = "argocd"
 FILES_GROUP = "files"
@@ -177,6 +178,8 @@ def run_validate(
     from shopgen.validate import Validator
 
     root = output_root(out)
+    if not fresh:
+        refuse_if_interrupted(root)
     cfg, _ = load_config(config_path, out_root=root)
     active = read_active_stage(root, cfg)
     for name in stages:

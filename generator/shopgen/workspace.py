@@ -34,7 +34,11 @@ def output_root(out: Path | None) -> Path:
     if out is not None:
         if out.exists() and not out.is_dir():
             raise ConfigError(f"--out {out}: is a file, not a folder")
-        return out.resolve()
+        resolved = out.resolve()
+        blocking = next((p for p in resolved.parents if p.exists() and not p.is_dir()), None)
+        if blocking is not None:
+            raise ConfigError(f"--out {out}: {blocking} is a file, not a folder")
+        return resolved
     cwd = Path.cwd()
     return git_toplevel(cwd) or cwd
 

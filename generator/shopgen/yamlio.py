@@ -12,6 +12,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.scalarbool import ScalarBoolean
 
 from shopgen import yamlfast
 from shopgen.errors import ConfigError
@@ -105,14 +106,22 @@ def load_text(text: str, source: str) -> Any:
     loader = _Loader()
     try:
         data = loader.yaml.load(text)
+        _reject_tags(data, source, "", set())
     except DuplicateKeyError as exc:
         raise ConfigError(f"{source}: {_describe(exc)}") from None
     except MarkedYAMLError as exc:
         raise ConfigError(f"{source}: {_describe(exc)}") from None
     except YAMLError as exc:
         raise ConfigError(f"{source}: invalid YAML: {exc}") from None
-    _reject_tags(data, source)
+    except RecursionError:
+        raise ConfigError(f"{source}: nested too deeply to be a shopgen config") from None
+    except ValueError as exc:  # a value the constructor cannot build, e.g. an integer of 5,000 digits
+        raise ConfigError(f"{source}: invalid value: {_shorten(str(exc).split(';')[0])}") from None
     return data
+
+
+def _shorten(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _describe(exc: MarkedYAMLError) -> str:
@@ -124,8 +133,15 @@ def _describe(exc: MarkedYAMLError) -> str:
     return f"{where}{problem}"
 
 
-def _reject_tags(node: Any, source: str, path: str = "") -> None:
-    """Explicit tags (``!!python/object``, ``!Ref``, even ``!!str``) have no place in shopgen config."""
+def _reject_tags(node: Any, source: str, path: str, seen: set[int]) -> None:
+    """Explicit tags (``!!python/object``, ``!Ref``, even ``!!str``) have no place in shopgen config.
+
+    Visits each node once: an alias is the same object as its anchor, so an alias bomb costs its
+    size on disk here, not its expansion (to_plain counts that).
+    """
+    if id(node) in seen:
+        return
+    seen.add(id(node))
     tag = getattr(node, "tag", None)
     tag_value = getattr(tag, "value", None)
     if tag_value:
@@ -133,10 +149,10 @@ def _reject_tags(node: Any, source: str, path: str = "") -> None:
         raise ConfigError(f"{source}: {path or '<root>'}: YAML tag {shown} is not allowed (plain values only)")
     if isinstance(node, Mapping):
         for key, value in node.items():
-            _reject_tags(value, source, f"{path}.{key}" if path else str(key))
+            _reject_tags(value, source, f"{path}.{key}" if path else str(key), seen)
     elif isinstance(node, list):
         for i, value in enumerate(node):
-            _reject_tags(value, source, f"{path}[{i}]")
+            _reject_tags(value, source, f"{path}[{i}]", seen)
 
 
 def line_of(data: Any, path: tuple[str | int, ...]) -> int | None:
@@ -165,37 +181,56 @@ MAX_NODES = 100_000  # far above any real config; stops alias bombs ("billion la
 
 
 def to_plain(data: Any, source: str = "config") -> Any:
-    """Round-trip data as plain Python values; refuses documents that expand past MAX_NODES."""
+    """Round-trip data as plain Python values; refuses documents that expand past MAX_NODES.
+
+    Only mappings, lists, strings, numbers, booleans and null: YAML's other implicit types (dates,
+    sets, binary) would reach the config as objects, so they are refused with their path.
+    """
     budget = [MAX_NODES]
-    return _to_plain(data, source, budget)
+    try:
+        return _to_plain(data, source, budget, "")
+    except RecursionError:
+        raise ConfigError(f"{source}: nested too deeply to be a shopgen config (a recursive alias?)") from None
 
 
-def _to_plain(data: Any, source: str, budget: list[int]) -> Any:
+def _to_plain(data: Any, source: str, budget: list[int], path: str) -> Any:
     budget[0] -= 1
     if budget[0] < 0:
         raise ConfigError(f"{source}: document expands to more than {MAX_NODES} values (YAML alias bomb?)")
     if isinstance(data, Mapping):
-        return {str(k): _to_plain(v, source, budget) for k, v in data.items()}
+        return {str(k): _to_plain(v, source, budget, f"{path}.{k}" if path else str(k)) for k, v in data.items()}
     if isinstance(data, list):
-        return [_to_plain(v, source, budget) for v in data]
+        return [_to_plain(v, source, budget, f"{path}[{i}]") for i, v in enumerate(data)]
     if isinstance(data, bool) or data is None:
         return data
+    if isinstance(data, ScalarBoolean):  # an anchored true/false: an int subclass in round-trip mode
+        return bool(data)
     if isinstance(data, int):
         return int(data)
     if isinstance(data, float):
         return float(data)
     if isinstance(data, str):
         return str(data)
-    return data
+    shown, kind = _shorten(repr(data), 60), type(data).__name__.removeprefix("Commented").lower()
+    raise ConfigError(
+        f"{source}: {path or '<root>'}: {shown} is a YAML {kind}, not a plain value; quote it if you mean text"
+    )
+
+
+MAX_CONFIG_BYTES = 1 << 20  # the full config is ~10 KB; this stops /dev/zero and other endless inputs
 
 
 def load_file(path: Path) -> Any:
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_CONFIG_BYTES + 1)
+        if len(data) > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{path}: larger than {MAX_CONFIG_BYTES} bytes, not a shopgen config")
+        text = data.decode("utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read config file: {exc}") from None
+        raise ConfigError(f"{path}: cannot read config file: {_shorten(str(exc))}") from None
     return load_text(text, str(path))
 
 
