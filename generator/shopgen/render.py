@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from itertools import islice
 from typing import Any
 
 from shopgen import yamlio
@@ -93,31 +92,30 @@ def _construct_classes() -> dict[str, type]:
 def synthesize(groups: dict[str, list[Component]]) -> dict[str, list[Resource]]:
     """Build every distinct component once, in one cdk8s chart; return each group's resources.
 
-    A group is a stage (or the argocd/ tree); stages share most components.
-
-    One chart means one jsii round trip to synthesize everything; each construct reports how many
-    objects it made, which splits the chart's output back into components.
+    A group is a stage (or the argocd/ tree); stages share most components, and components share
+    objects (see ObjectRegistry). One chart means one jsii round trip to synthesize everything; the
+    registry maps the chart's output back to each component's objects.
     """
     import cdk8s
 
+    from shopgen.constructs.base import ShopChart
+
     classes = _construct_classes()
-    app = cdk8s.App()
-    chart = cdk8s.Chart(app, "shop", disable_resource_name_hashes=True)
-    built_order: list[tuple[Component, int]] = []
-    seen: set[Component] = set()
+    chart = ShopChart(cdk8s.App(), "shop")
+    built_components: dict[Component, Any] = {}
     for group in groups.values():
         for component in group:
-            if component not in seen:
-                seen.add(component)
-                construct = classes[component.construct](chart, f"c{len(seen)}", **dict(component.props))
-                built_order.append((component, construct.object_count))
-    manifests = iter(_plain(chart.to_json()))
+            if component not in built_components:
+                construct = classes[component.construct](chart, f"c{len(built_components)}", **dict(component.props))
+                built_components[component] = construct
+    manifests = [_plain(m) for m in chart.to_json()]
+    created = chart.registry.created
+    if [(m["kind"], m["metadata"]["name"]) for m in manifests] != created:
+        raise RenderError("cdk8s returned its objects in another order than they were built (a shopgen bug)")
     built: dict[Component, list[Resource]] = {}
-    for component, count in built_order:
+    for component, construct in built_components.items():
         folder = f"{component.folder}/" if component.folder else ""
-        built[component] = [Resource(f"{folder}{_file_name(m)}", m) for m in islice(manifests, count)]
-    if next(manifests, None) is not None:
-        raise RenderError("cdk8s returned more objects than the constructs reported (a construct miscounts)")
+        built[component] = [Resource(f"{folder}{_file_name(manifests[i])}", manifests[i]) for i in construct.outputs]
     return {name: [r for c in group for r in built[c]] for name, group in groups.items()}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import cdk8s
@@ -29,12 +30,33 @@ def selector_labels(labels: dict[str, str]) -> dict[str, str]:
     return {k: labels[k] for k in keys}
 
 
-class Component(Construct):
-    """Base of every shopgen construct: counts the ApiObjects it makes (the renderer splits on it)."""
+class ObjectRegistry:
+    """Every distinct object of one render, in the order its ApiObject was created.
+
+    Stages share most objects even where a component changes (a new Deployment, the same Service):
+    an object identical to one already built is not built again, only referenced.
+    """
+
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+        self.created: list[tuple[str, str]] = []  # (kind, name) of each ApiObject, in creation order
+
+
+class ShopChart(cdk8s.Chart):
+    """The chart of a render; it carries the registry its components share."""
 
     def __init__(self, scope: Construct, id: str) -> None:
+        super().__init__(scope, id, disable_resource_name_hashes=True)
+        self.registry = ObjectRegistry()
+
+
+class Component(Construct):
+    """Base of every shopgen construct: records which objects it holds (the renderer reads them back)."""
+
+    def __init__(self, scope: ShopChart, id: str) -> None:
         super().__init__(scope, id)
-        self.object_count = 0
+        self.registry = scope.registry
+        self.outputs: list[int] = []  # registry indices of this component's objects, in order
 
 
 def api_object(
@@ -48,14 +70,19 @@ def api_object(
     body: dict[str, Any],
     annotations: dict[str, str] | None = None,
     finalizers: list[str] | None = None,
-) -> cdk8s.ApiObject:
-    """An ApiObject whose top-level fields (spec, data, …) are exactly ``body``.
+) -> None:
+    """An ApiObject whose top-level fields (spec, data, …) are exactly ``body``, built once per render.
 
     ``namespace`` is None for cluster-scoped kinds: they must never carry one (SPEC §3).
     """
     # Deliberate deviations are declared on the workload itself, where checkov reads them (SPEC §7).
     manifest = {"apiVersion": api_version, "kind": kind, "metadata": {"name": name, "labels": labels}, **body}
     annotations = {**(annotations or {}), **skip_annotations(manifest)}
+    registry = scope.registry
+    key = json.dumps([api_version, kind, name, namespace, labels, annotations, finalizers, body], sort_keys=True)
+    if key in registry.index:
+        scope.outputs.append(registry.index[key])
+        return
     metadata = cdk8s.ApiObjectMetadata(
         name=name,
         namespace=namespace,
@@ -64,10 +91,11 @@ def api_object(
         finalizers=finalizers,
     )
     obj = cdk8s.ApiObject(scope, f"{kind}-{name}", api_version=api_version, kind=kind, metadata=metadata)
-    scope.object_count += 1
-    for key, value in body.items():
-        obj.add_json_patch(cdk8s.JsonPatch.add(f"/{key}", value))
-    return obj
+    for field, value in body.items():
+        obj.add_json_patch(cdk8s.JsonPatch.add(f"/{field}", value))
+    registry.index[key] = len(registry.created)
+    registry.created.append((kind, name))
+    scope.outputs.append(registry.index[key])
 
 
 def pod_security_context(*, hardened: bool) -> dict[str, Any]:
