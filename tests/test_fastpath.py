@@ -72,7 +72,7 @@ def test_any_input_change_is_a_new_key(synced: Path, monkeypatch: pytest.MonkeyP
     assert fastpath.key(synced, None, (), "") != k
     state.write_text(json.dumps({"active_stage": "baseline"}, indent=2, sort_keys=True) + "\n")
     assert fastpath.key(synced, None, (), "") == k
-    monkeypatch.setattr(fastpath, "_versions", lambda: ["cdk8s==0.0.0"])
+    monkeypatch.setattr(fastpath, "_versions", lambda: ("cdk8s==0.0.0",))
     assert fastpath.key(synced, None, (), "") != k  # another version of a library that shapes the bytes
     monkeypatch.setattr(fastpath, "_code_fingerprint", lambda: "other code")
     assert fastpath.key(synced, None, (), "") != k

@@ -14,6 +14,7 @@ The cache lives outside the repository ($SHOPGEN_CACHE_DIR, else $XDG_CACHE_HOME
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -58,6 +59,7 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+@functools.cache
 def _code_fingerprint() -> str:
     """Hash of shopgen's own source and templates: a code change is a new key, not a stale hit."""
     package = Path(__file__).parent
@@ -68,14 +70,15 @@ def _code_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def _versions() -> list[str]:
+@functools.cache
+def _versions() -> tuple[str, ...]:
     found = []
     for name in SHAPING_DISTRIBUTIONS:
         try:
             found.append(f"{name}=={metadata.version(name)}")
         except metadata.PackageNotFoundError:
             found.append(f"{name}==missing")
-    return found
+    return tuple(found)
 
 
 def key(root: Path, config_path: Path | None, stages: Sequence[str], prefix: str) -> str | None:
