@@ -112,3 +112,9 @@ def test_a_symlinked_file_or_a_pipe_takes_the_full_path(synced: Path, tmp_path: 
     assert fastpath.try_unchanged(synced, None, (), "", checked=True) is None
     assert run_cli("synth", "--check", "--out", synced).code == 2
     assert fastpath.key(synced, Path("/dev/zero"), (), "") is None  # never read a device or a pipe
+
+
+def test_no_cache_means_nothing_remembered(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("SHOPGEN_NO_CACHE", "1")
+    assert run_cli("synth", "--out", tmp_path / "repo").code == 0
+    assert not list(fastpath.cache_dir().glob("synth-*.json"))

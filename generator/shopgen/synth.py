@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -209,6 +210,8 @@ def remember_unchanged(result: SynthResult, config_path: Path | None, requested:
     """After a run that left the tree equal to its render, let the next identical run skip rendering."""
     from shopgen import fastpath
 
+    if os.environ.get(fastpath.NO_CACHE_ENV):
+        return
     files = {p: t for p, t in result.files.items() if p != STATE_FILE}
     groups = []
     for prefix, label in group_prefixes(result.stages):
