@@ -13,7 +13,7 @@ from shopgen.render import render_resources
 from shopgen.stages import STAGES, get_stage
 from shopgen.state import read_active_stage
 from shopgen.synth import SHARED_FILES, SHARED_TREES, render_tree
-from shopgen.workspace import output_root
+from shopgen.workspace import output_root, repo_prefix
 from shopgen.writer import refuse_if_interrupted
 
 
@@ -48,8 +48,7 @@ def diff_against(ref: str, *, out: Path | None, config_path: Path | None, fmt: s
     top = gitops.toplevel(root)
     cfg, _ = load_config(config_path, out_root=root)
     active = read_active_stage(root, cfg)
-    prefix = root.resolve().relative_to(top.resolve()).as_posix()
-    prefix = "" if prefix == "." else f"{prefix}/"
+    prefix = repo_prefix(root)
     new = render_tree(cfg, [s.name for s in STAGES], active, root)
     trees = ("environments/", *SHARED_TREES)
     new = {p: t for p, t in new.items() if p.startswith(trees) or p in SHARED_FILES}

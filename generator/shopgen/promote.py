@@ -19,9 +19,17 @@ from shopgen.plan import make_plan
 from shopgen.recovery import complete_interrupted
 from shopgen.render import render_resources
 from shopgen.stages import STAGES, Stage, get_stage
-from shopgen.state import GENERATED_FILE, STATE_FILE, config_hash, digest, read_active_stage, read_generated, state_text
+from shopgen.state import (
+    GENERATED_FILE,
+    STATE_FILE,
+    config_hash,
+    hand_edited,
+    read_active_stage,
+    read_generated,
+    state_text,
+)
 from shopgen.synth import render_with_resources
-from shopgen.workspace import output_root
+from shopgen.workspace import output_root, repo_prefix
 from shopgen.writer import apply, clear_journal, locked
 
 TRAILER = "Shopgen-Stage"
@@ -33,16 +41,6 @@ class Step:
     previous: str
     commit: str | None  # None with --no-commit
     paths: tuple[str, ...]
-
-
-def hand_edits(root: Path) -> list[str]:
-    """Generated files whose bytes no longer match what shopgen wrote."""
-    edited = []
-    for rel, recorded in sorted(read_generated(root).files.items()):
-        path = root / rel
-        if path.is_file() and digest(path.read_bytes()) != recorded:
-            edited.append(rel)
-    return edited
 
 
 def walk(active: str, target: str, *, through: bool) -> list[str]:
@@ -95,13 +93,13 @@ def _promote(
     order = [s.name for s in STAGES]
     if order.index(target.name) < order.index(active) and not allow_rollback:
         raise StageError(f"{target.name} comes before the active stage {active}; pass --allow-rollback to go back")
-    edited = hand_edits(root)
+    edited = hand_edited(root)
     if edited:
         raise StageError(
             "generated files were edited by hand; commit them elsewhere or run `shopgen synth --force`:\n"
             + "\n".join(f"  {p}" for p in edited)
         )
-    prefix = _prefix(root, top)
+    prefix = repo_prefix(root)
     stages = walk(active, target.name, through=through)
     owned = [f"{prefix}{STATE_FILE}", f"{prefix}{GENERATED_FILE}", f"{prefix}argocd"]
     owned += [f"{prefix}environments/{s}" for s in stages]
@@ -123,11 +121,6 @@ def _promote(
         steps.append(_promote_one(root, top, prefix, cfg, previous, get_stage(name), commit=commit, message=message))
         previous = name
     return steps
-
-
-def _prefix(root: Path, top: Path) -> str:
-    rel = root.resolve().relative_to(top.resolve()).as_posix()
-    return "" if rel == "." else f"{rel}/"
 
 
 def _promote_one(

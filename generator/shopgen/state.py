@@ -83,3 +83,13 @@ def read_generated(root: Path) -> Generated:
     if outside is not None:
         raise ConfigError(f"{path}: lists {outside!r}, outside the output root; restore it from git")
     return generated
+
+
+def hand_edited(root: Path) -> list[str]:
+    """Generated files whose bytes no longer match what shopgen wrote (a missing file is not an edit)."""
+    edited = []
+    for rel, recorded in sorted(read_generated(root).files.items()):
+        path = root / rel
+        if path.is_file() and digest(path.read_bytes()) != recorded:
+            edited.append(rel)
+    return edited

@@ -16,7 +16,7 @@ from shopgen.stages import STAGES, get_stage
 from shopgen.state import GENERATED_FILE, STATE_FILE, config_hash, read_active_stage, read_generated, state_text
 from shopgen.summary import summary_line
 from shopgen.workspace import crd_dir_from, output_root, repo_prefix
-from shopgen.writer import JOURNAL_FILE, apply, locked, pending_journal
+from shopgen.writer import apply, locked, pending_journal, refuse_if_interrupted
 
 SHARED_TREES = ("argocd/", "charts/", "platform/", "terraform/")
 SHARED_FILES = (".gitattributes", ".shopgen/.gitignore")
@@ -92,9 +92,7 @@ def synth(
     root = output_root(out)
     if pending_journal(root):
         if check:
-            raise Interrupted(
-                f"{root / JOURNAL_FILE}: an interrupted shopgen run is pending; run `shopgen synth` to complete it"
-            )
+            refuse_if_interrupted(root, Interrupted)
         with locked(root):
             complete_interrupted(root)
     cfg, _ = load_config(config_path, out_root=root)

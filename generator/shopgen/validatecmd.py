@@ -18,7 +18,7 @@ from shopgen.config import REPO_URL_PLACEHOLDER, Config, load_config
 from shopgen.errors import ConfigError
 from shopgen.render import Resource
 from shopgen.stages import STAGES, get_stage
-from shopgen.state import digest, read_active_stage, read_generated
+from shopgen.state import hand_edited, read_active_stage
 from shopgen.validate.findings import Finding, Report
 from shopgen.workspace import crd_dir_from, output_root
 from shopgen.writer import refuse_if_interrupted
@@ -74,25 +74,21 @@ def _disk_group(root: Path, folder: str) -> list[tuple[str, dict[str, Any]]]:
 
 def hand_edit_findings(root: Path) -> list[Finding]:
     """Generated files whose bytes differ from what shopgen wrote: the cluster would get a hand edit."""
-    findings = []
-    for rel, recorded in sorted(read_generated(root).files.items()):
-        path = root / rel
-        if path.is_file() and digest(path.read_bytes()) != recorded:
-            findings.append(
-                Finding(
-                    "drift.hand-edit",
-                    "error",
-                    "File",
-                    None,
-                    rel,
-                    "",
-                    "generated file edited by hand: Argo CD would sync bytes shopgen did not render",
-                    "change shopgen.yaml instead and run `shopgen synth --force` to replace it",
-                    "drift",
-                    rel,
-                )
-            )
-    return findings
+    return [
+        Finding(
+            "drift.hand-edit",
+            "error",
+            "File",
+            None,
+            rel,
+            "",
+            "generated file edited by hand: Argo CD would sync bytes shopgen did not render",
+            "change shopgen.yaml instead and run `shopgen synth --force` to replace it",
+            "drift",
+            rel,
+        )
+        for rel in hand_edited(root)
+    ]
 
 
 def collect(

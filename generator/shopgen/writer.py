@@ -328,9 +328,10 @@ def roll_forward(root: Path) -> dict[str, Any] | None:
     return data
 
 
-def refuse_if_interrupted(root: Path) -> None:
-    """Commands that read the tree refuse a half-applied one (exit 2): complete the interrupted run first."""
+def refuse_if_interrupted(root: Path, error: type[ShopgenError] = ShopgenError) -> None:
+    """Commands that read the tree refuse a half-applied one: the interrupted run must be completed first.
+
+    ``error`` picks the exit status: 2 by default, 1 (``Interrupted``) where a check reports it.
+    """
     if pending_journal(root):
-        raise ShopgenError(
-            f"{root / JOURNAL_FILE}: an interrupted shopgen run is pending; run `shopgen synth` to complete it"
-        )
+        raise error(f"{root / JOURNAL_FILE}: an interrupted shopgen run is pending; run `shopgen synth` to complete it")
