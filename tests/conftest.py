@@ -90,6 +90,24 @@ def kustomize_build(folder: Path) -> str:
     return out.stdout
 
 
+def git(repo: Path, *args: str, check: bool = True) -> str:
+    """Run git in ``repo``; a failure shows git's own words."""
+    proc = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0 or not check, f"git {' '.join(args)}: {proc.stderr}"
+    return proc.stdout
+
+
+def committed_repo(tmp_path: Path) -> Path:
+    """A git repository holding a committed default render, active stage baseline."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    assert run_cli("synth", "--out", root).code == 0
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "render")
+    return root
+
+
 @pytest.fixture
 def git_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """An isolated git identity and config, so tests never read the developer's ~/.gitconfig."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from itertools import pairwise
 from pathlib import Path
 
@@ -16,23 +15,13 @@ from shopgen.render import render, render_resources
 from shopgen.stages import STAGE_BY_NAME
 from shopgen.validate import validate_resources
 
-from conftest import CRD_DIR, STAGES, run_cli, tree_bytes
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True).stdout
+from conftest import CRD_DIR, STAGES, committed_repo, git, run_cli, tree_bytes
 
 
 @pytest.fixture
 def repo(tmp_path: Path, git_env) -> Path:
     """A git repository holding a committed default render, active stage baseline."""
-    root = tmp_path / "repo"
-    root.mkdir()
-    git(root, "init", "-q", "-b", "main")
-    assert run_cli("synth", "--out", root).code == 0
-    git(root, "add", "-A")
-    git(root, "commit", "-qm", "render")
-    return root
+    return committed_repo(tmp_path)
 
 
 def _snapshot(repo: Path) -> tuple[dict[str, bytes], str, bytes, str]:

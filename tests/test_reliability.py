@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, run_cli, tree_bytes
+from conftest import BIN, committed_repo, git, run_cli, tree_bytes
 
 SHOPGEN = str(BIN / "shopgen")
 JOURNAL = ".shopgen/journal.json"
@@ -383,24 +383,12 @@ def test_two_synth_runs_at_once_never_interleave(tmp_path: Path):
 FIXED_DATES = {"GIT_AUTHOR_DATE": "2024-06-11T12:00:00Z", "GIT_COMMITTER_DATE": "2024-06-11T12:00:00Z"}
 
 
-def git(repo: Path, *args: str, check: bool = True) -> str:
-    proc = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=False)
-    assert proc.returncode == 0 or not check, f"git {' '.join(args)}: {proc.stderr}"
-    return proc.stdout
-
-
 @pytest.fixture
 def repo(tmp_path: Path, git_env, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A committed default render, active stage baseline; commit dates fixed, so equal commits have equal ids."""
     for key, value in FIXED_DATES.items():
         monkeypatch.setenv(key, value)
-    root = tmp_path / "repo"
-    root.mkdir()
-    git(root, "init", "-q", "-b", "main")
-    assert run_cli("synth", "--out", root).code == 0
-    git(root, "add", "-A")
-    git(root, "commit", "-qm", "render")
-    return root
+    return committed_repo(tmp_path)
 
 
 def _reference(repo: Path, tmp_path: Path, args: Sequence[str]) -> tuple[list[str], dict[str, bytes]]:
