@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from shopgen import gitops
 from shopgen.config import Config, load_config
@@ -17,7 +18,6 @@ from shopgen.diff import count_line, diff_resources
 from shopgen.errors import GitError, StageError
 from shopgen.plan import make_plan
 from shopgen.recovery import complete_interrupted
-from shopgen.render import render_resources
 from shopgen.stages import STAGES, Stage, get_stage
 from shopgen.state import (
     GENERATED_FILE,
@@ -126,7 +126,8 @@ def _promote(
 def _promote_one(
     root: Path, top: Path, prefix: str, cfg: Config, previous: str, stage: Stage, *, commit: bool, message: str | None
 ) -> Step:
-    files, _ = render_with_resources(cfg, [stage.name], stage.name, root)
+    # One render serves the files and the commit message's diff from the previous stage.
+    files, rendered = render_with_resources(cfg, [previous, stage.name], stage.name, root)
     files = {p: t for p, t in files.items() if p.startswith((f"environments/{stage.name}/", "argocd/"))}
     files[STATE_FILE] = state_text(stage.name)
 
@@ -139,7 +140,8 @@ def _promote_one(
     if not (commit and repo_paths):
         apply(plan)
         return Step(stage=stage.name, previous=previous, commit=None, paths=repo_paths)
-    text = commit_message(cfg, previous, stage, message)
+    old, new = ([r.manifest for r in rendered[name]] for name in (previous, stage.name))
+    text = commit_message(previous, stage, old, new, message)
     # The journal carries the commit too: after a kill, the next run writes the files and commits.
     intent = {"top": str(top), "paths": list(repo_paths), "message": text, "parent": gitops.head(top)}
     apply(plan, extra={"commit": intent}, keep_journal=True)
@@ -148,10 +150,11 @@ def _promote_one(
     return Step(stage=stage.name, previous=previous, commit=sha, paths=repo_paths)
 
 
-def commit_message(cfg: Config, previous: str, stage: Stage, subject: str | None) -> str:
+def commit_message(
+    previous: str, stage: Stage, old: list[dict[str, Any]], new: list[dict[str, Any]], subject: str | None
+) -> str:
     """Which stage, its fix and why, the semantic diff from the previous stage, and the trailer."""
-    rendered = render_resources(cfg, sorted({previous, stage.name}, key=[s.name for s in STAGES].index))
-    diff = diff_resources([r.manifest for r in rendered[previous]], [r.manifest for r in rendered[stage.name]])
+    diff = diff_resources(old, new)
     summary = [f"  + {key}" for key, _ in diff.added]
     summary += [f"  ~ {key} ({len(changes)} field{'s' if len(changes) != 1 else ''})" for key, changes in diff.changed]
     summary += [f"  - {key}" for key, _ in diff.removed]

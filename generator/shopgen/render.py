@@ -207,13 +207,18 @@ def render(cfg: Config, stages: Sequence[str], active: str, *, repo_prefix: str 
     return render_all(cfg, stages, active, repo_prefix=repo_prefix)[0]
 
 
+def in_story_order(stages: Sequence[str]) -> list[str]:
+    """The named stages, each once, in the order of the story."""
+    named = set(stages)
+    return [s.name for s in STAGES if s.name in named]
+
+
 def render_all(
     cfg: Config, stages: Sequence[str], active: str, *, repo_prefix: str = ""
 ) -> tuple[dict[str, str], dict[str, list[Resource]]]:
     """The files, plus each group's resources ({stage or "argocd": [Resource]})."""
-    order = [s.name for s in STAGES]
-    wanted = [name for name in order if name in set(stages)]
-    states = desired_states(cfg, upto=max([*wanted, active], key=order.index))
+    wanted = in_story_order(stages)
+    states = desired_states(cfg, upto=in_story_order([*wanted, active])[-1])
     groups = {name: list(components(states[name])) for name in wanted}
     groups["argocd"] = argocd_components(cfg, active, states[active], repo_prefix)
     resources = synthesize(groups)
@@ -229,7 +234,6 @@ def render_all(
 
 def render_resources(cfg: Config, stages: Sequence[str]) -> dict[str, list[Resource]]:
     """The manifests of the named stages, without their file texts (for diff and validate)."""
-    order = [s.name for s in STAGES]
-    wanted = [name for name in order if name in set(stages)]
+    wanted = in_story_order(stages)
     states = desired_states(cfg, upto=wanted[-1])
     return synthesize({name: list(components(states[name])) for name in wanted})

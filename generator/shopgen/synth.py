@@ -36,8 +36,7 @@ def stages_to_render(requested: Sequence[str], active: str) -> tuple[str, ...]:
     """The named stages (all when none) plus the active stage, in story order."""
     for name in requested:
         get_stage(name)
-    wanted = set(requested or (s.name for s in STAGES)) | {active}
-    return tuple(s.name for s in STAGES if s.name in wanted)
+    return tuple(renderer.in_story_order([*(requested or (s.name for s in STAGES)), active]))
 
 
 def in_scope_for(stages: Sequence[str]):

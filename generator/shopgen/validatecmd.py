@@ -92,13 +92,14 @@ def hand_edit_findings(root: Path) -> list[Finding]:
 
 
 def collect(
-    cfg: Config, root: Path, stages: Sequence[str], *, fresh: bool, active: str
+    root: Path, stages: Sequence[str], rendered: dict[str, list[Resource]] | None
 ) -> dict[str, list[tuple[str, dict[str, Any]]]]:
-    """(source, manifest) pairs per stage, plus the argocd/ and platform/ objects as one group."""
-    if fresh:
-        from shopgen.synth import render_with_resources
+    """(source, manifest) pairs per stage, plus the argocd/ and platform/ objects as one group.
 
-        _, resources = render_with_resources(cfg, stages, active, root)
+    From ``rendered`` (a fresh render's resources) when given, else from the files on disk.
+    """
+    if rendered is not None:
+        resources = rendered
         groups = {s: _pairs(f"environments/{s}", resources[s]) for s in stages}
         groups[SHARED_GROUP] = [(r.path, r.manifest) for r in resources["argocd"]]
         return groups
@@ -135,15 +136,14 @@ def scenario_layers(
         )
 
 
-def _rendered_texts(
-    cfg: Config, root: Path, stages: Sequence[str], active: str, *, fresh: bool
-) -> list[tuple[str, str]]:
-    """Every rendered text file outside the stage folders (terraform/, charts/, argocd/, platform/)."""
-    trees = ("terraform", "charts", "argocd", "platform")
-    if fresh:
-        from shopgen.synth import render_with_resources
+def _rendered_texts(root: Path, rendered: dict[str, str] | None) -> list[tuple[str, str]]:
+    """Every rendered text file outside the stage folders (terraform/, charts/, argocd/, platform/).
 
-        files, _ = render_with_resources(cfg, stages, active, root)
+    From ``rendered`` (a fresh render's files) when given, else from disk.
+    """
+    trees = ("terraform", "charts", "argocd", "platform")
+    if rendered is not None:
+        files = rendered
         return sorted((p, t) for p, t in files.items() if p.split("/", 1)[0] in trees)
     found = []
     for tree in trees:
@@ -189,14 +189,20 @@ def run_validate(
             raise ConfigError(f"environments/{missing[0]}: not rendered; run `shopgen synth` or pass --render")
     validator = Validator(k8s_version=k8s_version or cfg.cluster.kubernetes_version, crd_dir=crd_dir_from(crd_dir))
     run = ValidationRun()
-    groups = collect(cfg, root, names, fresh=fresh, active=active)
+    files: dict[str, str] | None = None
+    resources: dict[str, list[Resource]] | None = None
+    if fresh:  # one render serves both the manifests and the text trees
+        from shopgen.synth import render_with_resources
+
+        files, resources = render_with_resources(cfg, names, active, root)
+    groups = collect(root, names, resources)
     argocd = [m for _, m in groups.get(SHARED_GROUP, [])]
     for group, pairs in groups.items():
         report = validator.validate(pairs)
         if group != SHARED_GROUP:
             scenario_layers(report, cfg, group, pairs, argocd if group == active else [])
         run.reports[group] = report
-    texts = _rendered_texts(cfg, root, names, active, fresh=fresh)
+    texts = _rendered_texts(root, files)
     from shopgen.validate.security import scan_texts
 
     run.reports[FILES_GROUP] = Report(findings=scan_texts(texts), resources_checked=len(texts))
