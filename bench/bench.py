@@ -114,7 +114,7 @@ def fit(xs: list[float], ys: list[float]) -> tuple[float, float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--sizes", default="6,25,50,100,200")
+    parser.add_argument("--sizes", default="6,25,50,100,200", help='shop sizes to grow; "" skips growth')
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     args = parser.parse_args()
     shopgen, kubectl, kvalidate = tool("shopgen"), tool("kubectl"), tool("kubernetes-validate")
@@ -165,7 +165,8 @@ def main() -> None:
         for label, mine, peer, peer_name in rows:
             lines.append(f"| {label} | {mine:.3f} | {peer_name} | {peer:.3f} | {mine / peer:.2f} |")
 
-        sizes = [int(s) for s in args.sizes.split(",")]
+        print("\n".join(lines), flush=True)
+        sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
         growth: list[tuple[int, float, int]] = []
         for services in sizes:
             cfg = work / f"shop-{services}.yaml"
@@ -180,20 +181,25 @@ def main() -> None:
                 peaks.append(peak)
                 shutil.rmtree(out, ignore_errors=True)
             growth.append((services, statistics.median(times), max(peaks)))
-        a, b, r2 = fit([float(n) for n, _, _ in growth], [t for _, t, _ in growth])
-        lines += [
-            "",
-            "| app services | objects per stage | synth s, six stages (median) | peak MiB (Python + Node) |",
-            "|---|---|---|---|",
-        ]
-        for services, seconds, peak in growth:
-            lines.append(f"| {services} | ~{services * 4 + 20} | {seconds:.2f} | {peak / 2**20:.0f} |")
-        lines.append("")
-        lines.append(f"Fitted growth: {b * 1000:.1f} ms per app service + {a:.2f} s fixed (r² = {r2:.3f}).")
+        if growth:
+            lines += [
+                "",
+                "| app services | objects per stage | synth s, six stages (median) | peak MiB (Python + Node) |",
+                "|---|---|---|---|",
+            ]
+            for services, seconds, peak in growth:
+                lines.append(f"| {services} | ~{services * 4 + 20} | {seconds:.2f} | {peak / 2**20:.0f} |")
+        fitted = fit([float(n) for n, _, _ in growth], [t for _, t, _ in growth]) if len(growth) > 1 else None
+        if fitted:
+            a, b, r2 = fitted
+            lines.append("")
+            lines.append(f"Fitted growth: {b * 1000:.1f} ms per app service + {a:.2f} s fixed (r² = {r2:.3f}).")
         report = "\n".join(lines) + "\n"
         print(report)
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "bench.md").write_text(report)
+        if not fitted:
+            return
         try:
             import matplotlib
 

@@ -51,7 +51,7 @@ def cfg():
 
 @pytest.fixture(scope="module")
 def files(cfg) -> dict[str, str]:
-    return render_platform(cfg)
+    return render_platform(cfg)[0]
 
 
 def parse_hcl(text: str) -> dict[str, Any]:
@@ -325,7 +325,7 @@ def test_terraform_fmt_check_passes(files, tmp_path):
 )
 def test_render_is_deterministic_and_formatted_for_other_configs(overrides):
     cfg = _cfg(**overrides)
-    first, second = render_platform(cfg), render_platform(_cfg(**overrides))
+    first, second = render_platform(cfg)[0], render_platform(_cfg(**overrides))[0]
     assert first == second
     for path, text in first.items():
         if path.endswith(".tf"):
@@ -423,7 +423,7 @@ def test_addon_applications_are_multi_source_with_waves_before_the_shop(files, c
 
 
 def test_repo_prefix_reaches_every_argocd_path(cfg):
-    files = render_platform(cfg, repo_prefix="deploy/shop/")
+    files = render_platform(cfg, repo_prefix="deploy/shop/")[0]
     karpenter = yamlio.to_plain(yamlio.load_text(files["argocd/addons/karpenter.yaml"], "k"))
     assert karpenter["spec"]["sources"][0]["helm"]["valueFiles"] == ["$values/deploy/shop/charts/karpenter/values.yaml"]
     platform = yamlio.to_plain(yamlio.load_text(files["argocd/addons/platform-config.yaml"], "p"))
@@ -574,7 +574,7 @@ def test_crd_validation_rejects_a_broken_application(cfg):
 
 
 def test_secrets_provider_none_renders_no_secret_machinery():
-    files = render_platform(_cfg(secrets={"provider": "none"}))
+    files = render_platform(_cfg(secrets={"provider": "none"}))[0]
     assert "terraform/secrets.tf" not in files
     assert not [p for p in files if p.startswith("platform/") or "external-secrets" in p]
     assert "external_secrets" not in files["terraform/addons-iam.tf"]
@@ -605,7 +605,7 @@ def test_config_text_never_becomes_hcl_code():
     assert attributes([("a", "1"), ("karpenter.sh/discovery", '"x"')], 2) == (
         '  a                        = 1\n  "karpenter.sh/discovery" = "x"'
     )
-    files = render_platform(_cfg(gitops={"repo_url": "https://example.com/${evil}.git"}))
+    files = render_platform(_cfg(gitops={"repo_url": "https://example.com/${evil}.git"}))[0]
     assert "$${evil}" in files["terraform/variables.tf"]
     parse_hcl(files["terraform/variables.tf"])
 

@@ -6,6 +6,9 @@ Exit codes: 0 success, 1 a check found differences or findings, 2 usage/config/i
 
 from __future__ import annotations
 
+import atexit
+import functools
+import gc
 import json
 import sys
 import traceback
@@ -14,6 +17,7 @@ from pathlib import Path
 import click
 
 from shopgen.errors import ShopgenError
+from shopgen.node import finish_background_start, start_jsii_in_background
 
 EXIT_DIFFERENT = 1
 EXIT_BUG = 3
@@ -87,6 +91,7 @@ def synth(
             for line in unchanged:
                 _err(line)
             return
+    start_jsii_in_background()
 
     from shopgen.synth import check_differences, remember_unchanged, summary_lines
     from shopgen.synth import synth as run
@@ -187,6 +192,8 @@ def validate(
     config_path: Path | None,
 ) -> None:
     """Schemas as strict as the API server, CRD CEL rules, scenario policies. Exit 1 on findings."""
+    if fresh:
+        start_jsii_in_background()
     from shopgen.validatecmd import run_validate
 
     run = run_validate(
@@ -221,6 +228,7 @@ def diff(
     modes = sum([bool(stages), ref is not None, contract])
     if modes != 1 or (stages and len(stages) != 2):
         raise ConfigError("give exactly one of: FROM TO (two stages), --against GIT_REF, --contract")
+    start_jsii_in_background()
     if contract:
         violations = diffcmd.contract_violations(out=out, config_path=config_path)
         for violation in violations:
@@ -256,6 +264,7 @@ def promote(
     config_path: Path | None,
 ) -> None:
     """Make STAGE the active stage: render it, point Argo CD at it, and commit only shopgen's paths."""
+    start_jsii_in_background()
     from shopgen.promote import promote as run
     from shopgen.promote import promotion_summary
 
@@ -274,12 +283,21 @@ def promote(
         _err(line)
 
 
+@functools.cache
+def _tune_gc_for_a_short_run() -> None:
+    """A run lives for a second and builds large acyclic trees: collect cycles rarely (as mypy does),
+    and not over every object once more at exit (freezing them cut the exit from ~70 to ~25 ms)."""
+    gc.set_threshold(200_000, 30, 30)
+    atexit.register(gc.freeze)
+
+
 def main() -> None:
     # --debug is accepted anywhere (`shopgen synth --debug` as well as `shopgen --debug synth`).
     args = sys.argv[1:]
     debug = "--debug" in args
     if debug:
         args = ["--debug", *(a for a in args if a != "--debug")]
+    _tune_gc_for_a_short_run()
     try:
         cli.main(args=args, standalone_mode=False)
     except click.exceptions.Abort:
@@ -311,3 +329,5 @@ def main() -> None:
             exc_type, exc_value = sys.exc_info()[:2]
             _err(f"shopgen: internal error: {exc_type.__name__}: {exc_value} (rerun with --debug for a traceback)")
         sys.exit(EXIT_BUG)
+    finally:
+        finish_background_start()

@@ -19,7 +19,6 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable, Sequence
-from importlib import metadata
 from pathlib import Path
 
 from shopgen.summary import summary_line
@@ -72,6 +71,8 @@ def _code_fingerprint() -> str:
 
 @functools.cache
 def _versions() -> tuple[str, ...]:
+    from importlib import metadata  # imported only when the cache is used (a render without it never needs it)
+
     found = []
     for name in SHAPING_DISTRIBUTIONS:
         try:

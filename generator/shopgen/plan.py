@@ -48,18 +48,25 @@ def _read(path: Path) -> bytes | None:
         raise WriteError(f"{path}: cannot read: {exc.strerror}") from None
 
 
-def check_inside(root: Path, rel: str) -> Path:
-    """The path of ``rel`` under ``root``, refusing anything that leaves the root (.., symlinks)."""
+def check_inside(root: Path, rel: str, checked: set[Path] | None = None) -> Path:
+    """The path of ``rel`` under ``root``, refusing anything that leaves the root (.., symlinks).
+
+    ``checked`` holds folders already found safe by earlier calls of one pass (files share folders).
+    """
     if not is_relative_path(rel):
         raise WriteError(f"{rel!r}: not a path inside {root}; shopgen writes only inside the output root")
     target = root / rel
     current = root
     for part in Path(rel).parts[:-1]:
         current = current / part
+        if checked is not None and current in checked:
+            continue
         if current.is_symlink():
             raise WriteError(f"{current}: is a symlink; shopgen writes only inside {root}, remove the link")
         if current.exists() and not current.is_dir():
             raise WriteError(f"{current}: is a file where shopgen needs a folder")
+        if checked is not None:
+            checked.add(current)
     if target.is_symlink():
         raise WriteError(f"{target}: is a symlink; shopgen will not write through it")
     return target
@@ -84,9 +91,10 @@ def make_plan(
     old: dict[str, bytes | None] = {}
     recorded = dict(previous.files)
     new_record = {p: h for p, h in recorded.items() if not in_scope(p)}
+    checked: set[Path] = set()
 
     for rel, text in sorted(files.items()):
-        path = check_inside(root, rel)
+        path = check_inside(root, rel, checked)
         on_disk = _read(path)
         new_hash = digest(text)
         if on_disk is not None and on_disk == text.encode("utf-8"):
@@ -114,7 +122,7 @@ def make_plan(
     for rel, old_hash in sorted(recorded.items()):
         if rel in files or not in_scope(rel):
             continue
-        path = check_inside(root, rel)
+        path = check_inside(root, rel, checked)
         on_disk = _read(path)
         if on_disk is None:
             continue

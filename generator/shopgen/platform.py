@@ -197,26 +197,37 @@ def addons(cfg: Config) -> tuple[Addon, ...]:
     return tuple(result)
 
 
-def render_platform(cfg: Config, *, repo_prefix: str = "") -> dict[str, str]:
-    """Every file of the platform layer. ``repo_prefix`` is the output root inside its git repository
-    ("" at the top level, else "sub/dir/"): Argo CD paths are relative to the repository's top level.
+def platform_manifests(cfg: Config, *, repo_prefix: str = "") -> dict[str, dict[str, Any]]:
+    """The platform layer's Kubernetes objects, by file: add-on Applications and the secret store."""
+    manifests = {
+        f"argocd/addons/{name}.yaml": app for name, app in addon_applications(cfg, repo_prefix=repo_prefix).items()
+    }
+    if cfg.secrets.provider == "external-secrets":
+        store = cluster_secret_store(cfg)
+        manifests[f"platform/clustersecretstore-{store['metadata']['name']}.yaml"] = store
+    return manifests
+
+
+def render_platform(cfg: Config, *, repo_prefix: str = "") -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
+    """Every file of the platform layer, and its Kubernetes objects by file (for validation).
+
+    ``repo_prefix`` is the output root inside its git repository ("" at the top level, else
+    "sub/dir/"): Argo CD paths are relative to the repository's top level.
     """
     names = platform_names(cfg)
     files: dict[str, str] = {}
     for addon in addons(cfg):
         why = "".join(f"# {line}\n" for line in addon.why.splitlines())
         files[f"charts/{addon.name}/values.yaml"] = HEADER + why + yamlio.dump(addon.values)
-    for name, app in addon_applications(cfg, repo_prefix=repo_prefix).items():
-        files[f"argocd/addons/{name}.yaml"] = HEADER + yamlio.dump(app)
-    if cfg.secrets.provider == "external-secrets":
-        store = cluster_secret_store(cfg)
-        files[f"platform/clustersecretstore-{store['metadata']['name']}.yaml"] = HEADER + yamlio.dump(store)
+    manifests = platform_manifests(cfg, repo_prefix=repo_prefix)
+    for path, manifest in manifests.items():
+        files[path] = HEADER + yamlio.dump(manifest)
     project, root = bootstrap_objects(cfg, repo_prefix=repo_prefix)
     files["terraform/values/argo-cd.yaml"] = HEADER + yamlio.dump(argo_cd_values())
     files["terraform/values/argocd-apps.yaml"] = HEADER + yamlio.dump(argocd_apps_values(project, root))
     without = () if cfg.secrets.provider == "external-secrets" else ("secrets.tf",)
     files.update(render_terraform(terraform_context(cfg, names), exclude=without))
-    return dict(sorted(files.items()))
+    return dict(sorted(files.items())), manifests
 
 
 def _labels(name: str) -> dict[str, str]:

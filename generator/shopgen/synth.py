@@ -62,15 +62,13 @@ def render_with_resources(
     config; its few Kubernetes objects join the "argocd" group of resources.
     """
     from shopgen.platform import render_platform
-    from shopgen.yamlio import load_manifests_fast
 
     prefix = repo_prefix(root)
+    # The platform layer first: it needs no cdk8s, so it runs while Node may still be starting.
+    platform, platform_objects = render_platform(cfg, repo_prefix=prefix)
     files, resources = renderer.render_all(cfg, stages, active, repo_prefix=prefix)
-    platform = render_platform(cfg, repo_prefix=prefix)
     files.update(platform)
-    for path, text in platform.items():
-        if path.startswith(("argocd/", "platform/")) and path.endswith(".yaml"):
-            resources["argocd"] += [renderer.Resource(path, m) for m in load_manifests_fast(text, path)]
+    resources["argocd"] += [renderer.Resource(path, m) for path, m in sorted(platform_objects.items())]
     return files, resources
 
 
@@ -101,8 +99,9 @@ def synth(
     admission_check(cfg, resources, crd_dir)
     if check:
         return _planned(root, cfg, wanted, active, files, force=force, check=True)
+    checked: set[Path] = set()
     for rel in files:
-        check_inside(root, rel)  # a symlinked or clashing path is refused before anything is written
+        check_inside(root, rel, checked)  # a symlinked or clashing path is refused before anything is written
     with locked(root):
         if read_active_stage(root, cfg) != active:
             raise Interrupted(f"{root}: the active stage changed while rendering (a promote ran); run synth again")
