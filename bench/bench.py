@@ -11,8 +11,9 @@
    template through the same code path): synth time and peak memory of the whole process tree
    (Python and Node together), and a least-squares fit of time per service.
 
-Commands are timed as whole processes, interleaved (A B A B …) after a warm-up; medians and the
-ratio of medians are reported. Writes a markdown table (and a PNG plot when matplotlib, from the
+Commands are timed as whole processes, interleaved (A B A B …) after a warm-up, each after an
+untimed `sync` (so no run pays for an earlier run's writeback); medians and the ratio of medians
+are reported. Writes a markdown table (and a PNG plot when matplotlib, from the
 `bench` extra, is installed). Needs the `test` extra (kubectl) on PATH.
 """
 
@@ -91,12 +92,37 @@ def run(cmd: list[str], *, env: dict[str, str] | None = None, sample_memory: boo
     return elapsed, peak
 
 
+def compile_bytecode() -> None:
+    """Compile shopgen's modules, as `pip install .` does: with an editable install under
+    PYTHONDONTWRITEBYTECODE (set on some machines) every run would compile them from source again."""
+    import compileall
+    import importlib.util
+
+    spec = importlib.util.find_spec("shopgen")
+    for folder in spec.submodule_search_locations if spec else []:
+        compileall.compile_dir(folder, quiet=1)
+
+
+def settled(measure: Callable[[], float]) -> float:
+    """Flush what earlier runs left for the disk first (untimed): a run that writes files must not pay
+    for the previous run's writeback, nor the reader for the writer's. Nothing is deleted until the
+    end: on a disk mounted with online discard, creating files is several times slower for seconds
+    after a large delete (seen here: 300 files in 10 ms, then 160 ms after removing a few thousand)."""
+    os.sync()
+    return measure()
+
+
+def settled_run(cmd: list[str], *, env: dict[str, str]) -> tuple[float, int]:
+    os.sync()
+    return run(cmd, env=env, sample_memory=True)
+
+
 def interleaved(a: Callable[[], float], b: Callable[[], float], runs: int) -> tuple[float, float]:
-    a(), b()  # warm-up
+    settled(a), settled(b)  # warm-up
     times_a, times_b = [], []
     for _ in range(runs):
-        times_a.append(a())
-        times_b.append(b())
+        times_a.append(settled(a))
+        times_b.append(settled(b))
     return statistics.median(times_a), statistics.median(times_b)
 
 
@@ -118,6 +144,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     args = parser.parse_args()
     shopgen, kubectl, kvalidate = tool("shopgen"), tool("kubectl"), tool("kubernetes-validate")
+    compile_bytecode()
     cold_env = {**os.environ, "SHOPGEN_NO_CACHE": "1"}
     work = Path(tempfile.mkdtemp(prefix="shopgen-bench-"))
     lines: list[str] = []
@@ -174,12 +201,10 @@ def main() -> None:
             times, peaks = [], []
             for attempt in range(max(3, args.runs // 2)):
                 out = work / f"grow-{services}-{attempt}"
-                elapsed, peak = run(
-                    [shopgen, "synth", "--out", str(out), "--config", str(cfg)], env=cold_env, sample_memory=True
-                )
+                command = [shopgen, "synth", "--out", str(out), "--config", str(cfg)]
+                elapsed, peak = settled_run(command, env=cold_env)
                 times.append(elapsed)
                 peaks.append(peak)
-                shutil.rmtree(out, ignore_errors=True)
             growth.append((services, statistics.median(times), max(peaks)))
         if growth:
             lines += [
