@@ -613,3 +613,14 @@ def test_config_text_never_becomes_hcl_code():
 def test_argocd_apps_values_round_trip(cfg):
     project, root = bootstrap_objects(cfg)
     assert argocd_apps_chart_render(argocd_apps_values(project, root)) == [project, root]
+
+
+@pytest.mark.parametrize("provider", ["external-secrets", "none"])
+def test_the_objects_handed_to_validation_are_the_files(provider: str):
+    """synth validates the platform's objects as data (no re-parse): they must be what the files say."""
+    files, objects = render_platform(_cfg(secrets={"provider": provider}), repo_prefix="deploy/")
+    manifest_files = sorted(p for p in files if p.startswith(("argocd/", "platform/")) and p.endswith(".yaml"))
+    assert sorted(objects) == manifest_files
+    assert any(p.startswith("platform/") for p in objects) == (provider == "external-secrets")
+    for path, manifest in objects.items():
+        assert yamlio.load_manifests(files[path], path) == [manifest], path
