@@ -486,6 +486,26 @@ def test_no_traceback_reaches_the_terminal(case_id: str, tmp_path: Path, rendere
     assert snapshot(parent) == before
 
 
+@pytest.mark.parametrize("command", [["synth"], ["diff", "baseline", "prestop"]])
+def test_no_node_to_run_cdk8s_is_a_clear_error(command: list[str], tmp_path: Path):
+    """A broken JSII_NODE (or no Node at all) is named, not a jsii traceback; nothing is written."""
+    out = tmp_path / "out"
+    out.mkdir()
+    env = {**os.environ, "JSII_NODE": str(tmp_path / "no-such-node"), "SHOPGEN_NO_CACHE": "1"}
+    proc = subprocess.run(
+        [str(BIN / "shopgen"), *command, "--out", str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stdout == ""
+    assert_one_error(proc.stderr, f"JSII_NODE={tmp_path / 'no-such-node'}", "no-node")
+    assert snapshot(out) == {}
+
+
 def test_debug_shows_the_traceback_that_is_otherwise_hidden(tmp_path: Path):
     cfg = tmp_path / "bad.yaml"
     cfg.write_text("namespace: 2024-06-11\n")

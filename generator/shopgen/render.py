@@ -96,8 +96,9 @@ def synthesize(groups: dict[str, list[Component]]) -> dict[str, list[Resource]]:
     objects (see ObjectRegistry). One chart means one jsii round trip to synthesize everything; the
     registry maps the chart's output back to each component's objects.
     """
-    import cdk8s
+    from shopgen.node import load_cdk8s
 
+    cdk8s = load_cdk8s()  # before any construct module imports it: a missing Node is a clear error
     from shopgen.constructs.base import ShopChart
 
     classes = _construct_classes()
