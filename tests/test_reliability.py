@@ -109,13 +109,20 @@ def copy(src: Path, dst: Path) -> Path:
     return dst
 
 
-def assert_killed_state(work: Path, old: dict[str, bytes], where: str) -> bool:
-    """Right after a kill: the old tree, or a pending journal that `synth --check` reports. True if pending."""
+def assert_killed_state(work: Path, old: dict[str, bytes], where: str, new: dict[str, bytes] | None = None) -> bool:
+    """Right after a kill: the old tree, or a pending journal that `synth --check` reports. True if pending.
+
+    With ``new``, the complete new tree is allowed too: a kill at a random moment can land after the
+    run dropped its journal (its work done) and before the process exited.
+    """
     if (work / JOURNAL).exists():
         check = run_cli("synth", "--check", "--out", work)
         assert check.code == 1, f"{where}: synth --check with a pending journal exited {check.code}\n{check.err}"
         assert "an interrupted shopgen run is pending" in check.err, f"{where}: {check.err}"
         return True
+    if new is not None and settled(work) == new:
+        assert stray_temp_files(work) == [], f"{where}: {stray_temp_files(work)}"
+        return False
     assert settled(work) == old, f"{where}: no journal, yet the tree changed: {changed_paths(settled(work), old)}"
     assert stray_temp_files(work) in ([], [JOURNAL_TEMP]), f"{where}: {stray_temp_files(work)}"
     return False
@@ -200,7 +207,7 @@ def test_synth_killed_at_random_moments(rendered: Path, tmp_path: Path):
             assert tree_bytes(work) == expected, where
         else:
             assert proc.returncode == -signal.SIGKILL, where
-            assert_killed_state(work, old, where)
+            assert_killed_state(work, old, where, new=expected)
         assert run_cli("synth", "--out", work).code == 0, where
         assert tree_bytes(work) == expected, f"{where}: {changed_paths(tree_bytes(work), expected)[:10]}"
 
