@@ -120,10 +120,11 @@ def assert_killed_state(work: Path, old: dict[str, bytes], where: str, new: dict
         assert check.code == 1, f"{where}: synth --check with a pending journal exited {check.code}\n{check.err}"
         assert "an interrupted shopgen run is pending" in check.err, f"{where}: {check.err}"
         return True
-    if new is not None and settled(work) == new:
+    tree = settled(work)
+    if new is not None and tree == new:
         assert stray_temp_files(work) == [], f"{where}: {stray_temp_files(work)}"
         return False
-    assert settled(work) == old, f"{where}: no journal, yet the tree changed: {changed_paths(settled(work), old)}"
+    assert tree == old, f"{where}: no journal, yet the tree changed: {changed_paths(tree, old)}"
     assert stray_temp_files(work) in ([], [JOURNAL_TEMP]), f"{where}: {stray_temp_files(work)}"
     return False
 

@@ -432,6 +432,14 @@ def check_grace_period(idx: Manifests, ctx: PolicyContext) -> Iterator[Hit]:
             )
 
 
+def _prestops_not_longer_than(pod: Pod, seconds: float) -> Iterator[tuple[PathParts, str]]:
+    """Each container whose preStop sleep is missing or at most ``seconds``: its path and how to name it."""
+    for parts, container in pod.containers():
+        sleep = prestop_sleep(container)
+        if sleep is None or sleep <= seconds:
+            yield parts, "no preStop sleep" if sleep is None else f"preStop sleep {sleep:g}s"
+
+
 def check_prestop_vs_deregistration(idx: Manifests, ctx: PolicyContext) -> Iterator[Hit]:
     """The ALB keeps sending to a target until deregistration ends; the pod must outlive that."""
     seen: set[tuple[int, int]] = set()
@@ -440,18 +448,15 @@ def check_prestop_vs_deregistration(idx: Manifests, ctx: PolicyContext) -> Itera
             continue
         seen.add((id(ingress), id(pod)))
         delay = deregistration_delay(ingress, service, ctx)
-        for parts, container in pod.containers():
-            sleep = prestop_sleep(container)
-            if sleep is None or sleep <= delay:
-                shown = "no preStop sleep" if sleep is None else f"preStop sleep {sleep:g}s"
-                yield hit(
-                    pod.manifest,
-                    (*parts, "lifecycle", "preStop"),
-                    f"{shown} is not longer than the ALB deregistration delay {delay}s of Ingress "
-                    f"{identity(ingress)[2]}: the pod stops while the ALB still sends it requests (5xx)",
-                    f"sleep longer than the delay in preStop, or lower "
-                    f"{DEREGISTRATION_ATTRIBUTE} (ingress.deregistration_delay_seconds) below the sleep",
-                )
+        for parts, shown in _prestops_not_longer_than(pod, delay):
+            yield hit(
+                pod.manifest,
+                (*parts, "lifecycle", "preStop"),
+                f"{shown} is not longer than the ALB deregistration delay {delay}s of Ingress "
+                f"{identity(ingress)[2]}: the pod stops while the ALB still sends it requests (5xx)",
+                f"sleep longer than the delay in preStop, or lower "
+                f"{DEREGISTRATION_ATTRIBUTE} (ingress.deregistration_delay_seconds) below the sleep",
+            )
 
 
 def check_prestop_vs_endpoints(idx: Manifests, ctx: PolicyContext) -> Iterator[Hit]:
@@ -460,18 +465,15 @@ def check_prestop_vs_endpoints(idx: Manifests, ctx: PolicyContext) -> Iterator[H
         if not pod.is_app_service:
             continue
         limit = ctx.endpoint_propagation_seconds
-        for parts, container in pod.containers():
-            sleep = prestop_sleep(container)
-            if sleep is None or sleep <= limit:
-                shown = "no preStop sleep" if sleep is None else f"preStop sleep {sleep:g}s"
-                yield hit(
-                    pod.manifest,
-                    (*parts, "lifecycle", "preStop"),
-                    f"{shown} does not cover endpoint propagation ({limit}s assumed) for Service "
-                    f"{identity(service)[2]}: callers still reach the pod after it stopped (connection refused)",
-                    f'add a preStop exec ["/bin/sh", "-c", "sleep N"] with N > {limit} '
-                    f"(services.{pod.name}.prestop_sleep_seconds)",
-                )
+        for parts, shown in _prestops_not_longer_than(pod, limit):
+            yield hit(
+                pod.manifest,
+                (*parts, "lifecycle", "preStop"),
+                f"{shown} does not cover endpoint propagation ({limit}s assumed) for Service "
+                f"{identity(service)[2]}: callers still reach the pod after it stopped (connection refused)",
+                f'add a preStop exec ["/bin/sh", "-c", "sleep N"] with N > {limit} '
+                f"(services.{pod.name}.prestop_sleep_seconds)",
+            )
 
 
 def check_readiness_probe(idx: Manifests, _: PolicyContext) -> Iterator[Hit]:
