@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,10 +50,27 @@ def run_cli(*args: str | Path, cwd: Path | None = None) -> Result:
     return Result(code, out.getvalue(), err.getvalue())
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _session_dirs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Session fixtures (``rendered``) run before the per-test ones: they get temporary folders too."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SHOPGEN_CACHE_DIR", str(tmp_path_factory.mktemp("session-cache")))
+        patch.setenv("SHOPGEN_STATE_DIR", str(tmp_path_factory.mktemp("session-state")))
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test gets its own fast-path cache: no test can pass on another's remembered render."""
+    """Each test gets its own fast-path cache and journal folder: no test sees another's."""
     monkeypatch.setenv("SHOPGEN_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.setenv("SHOPGEN_STATE_DIR", str(tmp_path_factory.mktemp("state")))
+
+
+def journal_of(root: Path) -> Path:
+    """Where a run on ``root`` keeps its journal (outside the tree, in this test's state folder)."""
+    from shopgen.journal import path_for
+
+    return path_for(root)
 
 
 @pytest.fixture

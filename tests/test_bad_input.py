@@ -334,16 +334,14 @@ CASES = [
     Case(
         "journal-escapes-the-root",
         ("synth", "--out", "{out}"),
-        "journal.json: not a journal shopgen wrote",
+        "journal.json: a journal inside the repository; shopgen never replays one",
         setup=_journal({"writes": {"../pwned.txt": "x"}, "removes": []}),
     ),
-    Case(
-        "journal-garbage", ("synth", "--out", "{out}"), "journal.json: unreadable journal", setup=_journal("{not json")
-    ),
+    Case("journal-garbage", ("synth", "--out", "{out}"), "journal.json: a journal inside", setup=_journal("{not json")),
     Case(
         "journal-commit-elsewhere",
         ("synth", "--out", "{out}"),
-        "its commit is not for",
+        "journal.json: a journal inside the repository",
         setup=_journal(
             {"writes": {}, "removes": [], "commit": {"top": "/", "paths": ["x"], "message": "m", "parent": None}}
         ),
@@ -387,13 +385,13 @@ CASES = [
     Case(
         "validate-half-applied-tree",
         ("validate", "--all", "--out", "{out}"),
-        "an interrupted shopgen run is pending",
+        "journal.json: a journal inside the repository",
         setup=_journal({"writes": {}, "removes": []}),
     ),
     Case(
         "diff-against-half-applied-tree",
         ("diff", "--against", "HEAD", "--out", "{out}"),
-        "an interrupted shopgen run is pending",
+        "journal.json: a journal inside the repository",
         setup=_journal({"writes": {}, "removes": []}),
     ),
 ]

@@ -23,16 +23,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, committed_repo, git, run_cli, tree_bytes
+from conftest import BIN, committed_repo, git, journal_of, run_cli, tree_bytes
 
 SHOPGEN = str(BIN / "shopgen")
-JOURNAL = ".shopgen/journal.json"
 LOCK = ".shopgen/lock"
-JOURNAL_TEMP = ".shopgen/.journal.json.shopgen.tmp"
-# What a killed run may leave besides the old tree: its lock (a dead holder's flock is gone, so the
-# next run takes it over) and the temp file of a journal it never finished writing. Both are in the
-# rendered .shopgen/.gitignore.
-RUNTIME_LEFTOVERS = {LOCK, JOURNAL_TEMP}
+# What a killed run may leave in the tree besides the old state: its lock (a dead holder's flock is
+# gone, so the next run takes it over; it is in the rendered .shopgen/.gitignore). The journal and
+# its temp file live outside the tree (journal_of).
+RUNTIME_LEFTOVERS = {LOCK}
 SEED = 20240611  # random kill timings are reproducible; the seed is in every failure message
 
 
@@ -115,7 +113,7 @@ def assert_killed_state(work: Path, old: dict[str, bytes], where: str, new: dict
     With ``new``, the complete new tree is allowed too: a kill at a random moment can land after the
     run dropped its journal (its work done) and before the process exited.
     """
-    if (work / JOURNAL).exists():
+    if journal_of(work).exists():
         check = run_cli("synth", "--check", "--out", work)
         assert check.code == 1, f"{where}: synth --check with a pending journal exited {check.code}\n{check.err}"
         assert "an interrupted shopgen run is pending" in check.err, f"{where}: {check.err}"
@@ -125,7 +123,7 @@ def assert_killed_state(work: Path, old: dict[str, bytes], where: str, new: dict
         assert stray_temp_files(work) == [], f"{where}: {stray_temp_files(work)}"
         return False
     assert tree == old, f"{where}: no journal, yet the tree changed: {changed_paths(tree, old)}"
-    assert stray_temp_files(work) in ([], [JOURNAL_TEMP]), f"{where}: {stray_temp_files(work)}"
+    assert stray_temp_files(work) == [], f"{where}: {stray_temp_files(work)}"
     return False
 
 
@@ -219,7 +217,7 @@ def test_interrupted_run_completes_even_when_the_config_went_back(rendered: Path
     (work / "shopgen.yaml").write_text(EDITS["remove"])
     killed = child("synth", "--out", work, fault="kill:20")
     assert killed.returncode == -signal.SIGKILL
-    assert (work / JOURNAL).exists()
+    assert journal_of(work).exists()
     (work / "shopgen.yaml").unlink()
     assert run_cli("synth", "--check", "--out", work).code == 1  # still pending: --check never completes it
     result = run_cli("synth", "--out", work)
@@ -234,7 +232,7 @@ def test_leftover_temp_file_is_never_written_through(rendered: Path, tmp_path: P
     victim.write_text("keep me\n")
     target = work / "environments/prestop/ui/deployment-ui.yaml"
     (target.parent / ".deployment-ui.yaml.shopgen.tmp").symlink_to(victim)
-    (work / ".shopgen/.journal.json.shopgen.tmp").symlink_to(victim)
+    (work / ".shopgen/.generated.json.shopgen.tmp").symlink_to(victim)
     (work / "shopgen.yaml").write_text(EDITS["update"])
     result = run_cli("synth", "--out", work)
     assert result.code == 0, result.err
@@ -271,10 +269,12 @@ def test_write_faults_exit_2_name_path_and_cause_and_change_nothing(scenario: st
         assert result.returncode == 2, f"{where}: exit {result.returncode}\n{result.stderr}"
         lines = result.stderr.splitlines()
         assert len(lines) == 1 and lines[0].startswith("shopgen: error: "), f"{where}: {result.stderr}"
-        assert f"{work}/" in lines[0] and CAUSES[kind] in lines[0] and "nothing was changed" in lines[0], where
+        named = f"{work}/" in lines[0] or str(journal_of(work)) in lines[0]  # the journal comes first
+        assert named and CAUSES[kind] in lines[0] and "nothing was changed" in lines[0], where
         assert tree_bytes(work) == before, f"{where}: {changed_paths(tree_bytes(work), before)[:10]}"
         assert _dirs(work) == dirs, f"{where}: folders {sorted(_dirs(work) ^ dirs)[:10]}"
-        assert not (work / JOURNAL).exists() and not (work / LOCK).exists() and stray_temp_files(work) == []
+        assert not journal_of(work).exists() and not (work / LOCK).exists() and stray_temp_files(work) == []
+        assert list(journal_of(work).parent.glob("*.tmp")) == [], where
         shutil.rmtree(work)
 
 
@@ -442,13 +442,13 @@ def test_promote_killed_at_file_operations(
         git(work, "status", "--porcelain")  # the index is usable
         if head == commits[0]:
             assert_killed_state(work, old, where)
-        elif (work / JOURNAL).exists():
+        elif journal_of(work).exists():
             assert run_cli("synth", "--check", "--out", work).code == 1
         # Either command completes an interrupted promotion; promote then carries on to the target.
-        if (work / JOURNAL).exists() and i % 2 and sample is None:
+        if journal_of(work).exists() and i % 2 and sample is None:
             finish = run_cli("synth", "--out", work)
             assert finish.code == 0, f"{where}: {finish.err}"
-            assert not (work / JOURNAL).exists()
+            assert not journal_of(work).exists()
         again = run_cli(*args, "--out", work)
         assert again.code == 0, f"{where}: {again.err}"
         _assert_promote_finished(work, commits, tree, stage, where)
@@ -480,7 +480,7 @@ def test_promote_killed_at_random_moments_with_its_git_children(repo: Path, tmp_
         head = git(work, "rev-parse", "HEAD").strip()
         assert head in (old_head, commits[-1]), f"{where}: HEAD {head}"
         git(work, "status", "--porcelain")
-        if head == old_head and not (work / JOURNAL).exists():
+        if head == old_head and not journal_of(work).exists():
             assert settled(work) == old, where
         locks = _stale_git_locks(work)
         if locks:
@@ -526,7 +526,7 @@ def test_commit_made_but_index_stale_is_finished_once_git_lets_go(repo: Path, tm
     assert "the commit is made, but the index still holds the old" in refused.err
     assert "remove .git/index.lock" in refused.err
     assert all(line.startswith("  ") for line in refused.err.splitlines()[1:]), refused.err
-    assert (repo / JOURNAL).exists()
+    assert journal_of(repo).exists()
     lock.unlink()
     assert run_cli("promote", "readiness", "--out", repo).code == 0
     _assert_promote_finished(repo, commits, tree, "readiness", "after removing index.lock")
@@ -538,7 +538,7 @@ def test_interrupted_promotion_commits_on_top_of_a_commit_made_since(repo: Path,
     old_head = git(repo, "rev-parse", "HEAD").strip()
     killed = child("promote", "readiness", "--out", repo, fault=f"kill:{count - 1}")  # files journalled, no commit
     assert killed.returncode == -signal.SIGKILL
-    assert (repo / JOURNAL).exists() and git(repo, "rev-parse", "HEAD").strip() == old_head
+    assert journal_of(repo).exists() and git(repo, "rev-parse", "HEAD").strip() == old_head
     (repo / "notes.txt").write_text("mine\n")
     git(repo, "add", "notes.txt")
     git(repo, "commit", "-qm", "notes")
@@ -589,11 +589,17 @@ def test_hand_edit_is_named_by_check_validate_and_promote_and_replaced_only_with
     assert kept.code == 1
     assert all(f"  {rel}" in kept.err.splitlines() for rel in edited), kept.err
     assert all(new in (repo / rel).read_text() for rel, (_, new) in edited.items())
+    # --force replaces the hand edit of a file the render holds; it never deletes one it no longer renders.
+    stale = "environments/prestop/catalog/externalsecret-catalog-db.yaml"
     forced = run_cli("synth", "--force", "--out", repo)
-    assert forced.code == 0, forced.err
+    assert forced.code == 1, forced.err
     for rel in edited:
-        assert f"replaced (--force): {rel}" in forced.err
-    assert not (repo / "environments/prestop/catalog/externalsecret-catalog-db.yaml").exists()
+        assert (f"replaced (--force): {rel}" in forced.err) == (rel != stale), forced.err
+    assert "kept: edited by hand and no longer rendered" in forced.err and f"  {stale}" in forced.err.splitlines()
+    assert edited[stale][1] in (repo / stale).read_text()
     assert "port: 80" in (repo / "environments/baseline/ui/service-ui.yaml").read_text()
+    assert run_cli("synth", "--check", "--out", repo).code == 1  # until the user decides
+    git(repo, "rm", "-q", stale)
+    assert run_cli("synth", "--out", repo).code == 0  # drops the deleted file from generated.json
     assert run_cli("synth", "--check", "--out", repo).code == 0
     assert "drift.hand-edit" not in run_cli("validate", "--out", repo).out

@@ -111,6 +111,13 @@ def synth(
         return
     for path in plan.forced:
         _err(f"replaced (--force): {path}")
+    for path in plan.disowned:
+        _err(f"left alone: {path}: listed in .shopgen/generated.json, but not a file shopgen renders here")
+    if plan.stale_edits and force:
+        _err("kept: edited by hand and no longer rendered (--force replaces, never deletes); delete if unwanted:")
+        for path in plan.stale_edits:
+            _err(f"  {path}")
+        sys.exit(EXIT_DIFFERENT)
     if plan.conflicts and not force:
         _err("kept, not overwritten (edited by hand or not written by shopgen); rerun with --force to replace:")
         for path in plan.conflicts:

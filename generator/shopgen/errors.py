@@ -37,3 +37,7 @@ class Interrupted(ShopgenError):
     """A previous run was interrupted; `--check` reports it (exit 1) until a run completes it."""
 
     exit_code = 1
+
+
+class RepositoryError(ShopgenError):
+    """A file in the repository (state, journal, lock, rendered output) is not one shopgen will use."""

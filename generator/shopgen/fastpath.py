@@ -21,6 +21,8 @@ import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from shopgen import journal, untrusted
+from shopgen.errors import ShopgenError
 from shopgen.summary import summary_line
 
 NO_CACHE_ENV = "SHOPGEN_NO_CACHE"
@@ -40,7 +42,6 @@ SHAPING_DISTRIBUTIONS = (
 STAGE_ORDER = ("baseline", "readiness", "autoscaling", "overprovisioning", "alb", "prestop")
 CONFIG_FILE = "shopgen.yaml"
 STATE_FILE = ".shopgen/state.json"
-JOURNAL_FILE = ".shopgen/journal.json"
 
 
 def enabled(*, force: bool, crd_dir: Path | None) -> bool:
@@ -88,11 +89,15 @@ def key(root: Path, config_path: Path | None, stages: Sequence[str], prefix: str
     if config_path is not None and not config_path.is_file():
         return None  # a pipe or a device would be consumed here, or read forever: the full path handles it
     try:
-        config_bytes = config.read_bytes() if config_path is not None or config.exists() else b"<defaults>"
-        state = root / STATE_FILE
-        state_bytes = state.read_bytes() if state.exists() else b"<none>"
-    except OSError:
+        # Bounded, never through a link: anything odd takes the full path, which names it.
+        config_bytes = untrusted.read_bytes(config, untrusted.STATE_LIMIT)
+        state_bytes = untrusted.read_bytes(root / STATE_FILE, untrusted.STATE_LIMIT)
+    except ShopgenError:
         return None
+    if config_bytes is None and config_path is not None:
+        return None
+    config_bytes = b"<defaults>" if config_bytes is None else config_bytes
+    state_bytes = b"<none>" if state_bytes is None else state_bytes
     parts = [
         "shopgen-synth-v1",
         str(root),
@@ -110,7 +115,7 @@ def try_unchanged(
     root: Path, config_path: Path | None, stages: Sequence[str], prefix: str, *, checked: bool
 ) -> list[str] | None:
     """Summary lines when the tree provably equals what a full run would render; else None."""
-    if not root.is_dir() or (root / JOURNAL_FILE).exists():
+    if not root.is_dir() or (root / journal.IN_TREE).exists() or journal.path_for(root).exists():
         return None
     k = key(root, config_path, stages, prefix)
     if k is None:
@@ -122,12 +127,12 @@ def try_unchanged(
     except (OSError, ValueError, KeyError, TypeError):
         return None
     for rel, expected in files.items():
-        path = root / rel
         try:
             # A symlink, even to identical bytes, is something the full path refuses: let it say so.
-            if path.is_symlink() or _sha(path.read_bytes()) != expected:
-                return None
-        except OSError:
+            data = untrusted.read_bytes(root / rel, untrusted.MANIFEST_LIMIT)
+        except ShopgenError:
+            return None
+        if data is None or _sha(data) != expected:
             return None
     return [
         summary_line(label, resources, created=0, updated=0, removed=0, unchanged=count, checked=checked)

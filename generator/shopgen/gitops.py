@@ -14,7 +14,8 @@ import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from shopgen.errors import GitError
+from shopgen import untrusted
+from shopgen.errors import GitError, RepositoryError
 
 ZERO_OID = "0" * 40
 
@@ -65,15 +66,26 @@ def resolve(top: Path, ref: str) -> str:
 def read_tree(top: Path, ref: str, prefixes: Iterable[str]) -> dict[str, str]:
     """Files under ``prefixes`` (repo-relative) as committed at ``ref``: {repo-relative path: text}."""
     commit = resolve(top, ref)
-    listing = run_git(["ls-tree", "-r", "-z", "--full-tree", commit, "--", *prefixes], cwd=top).stdout
+    listing = run_git(["ls-tree", "-r", "-z", "-l", "--full-tree", commit, "--", *prefixes], cwd=top).stdout
     entries = []
+    total = 0
     for item in listing.split(b"\0"):
         if not item:
             continue
-        meta, path = item.split(b"\t", 1)
-        _, kind, oid = meta.split()
-        if kind == b"blob":
-            entries.append((path.decode(), oid.decode()))
+        meta, raw_path = item.split(b"\t", 1)
+        _, kind, oid, size = meta.split()
+        if kind != b"blob":
+            continue
+        # A commit is someone else's work: a file past the limit is refused before git hands it over.
+        path, size_bytes = raw_path.decode(errors="replace"), int(size)
+        total += size_bytes
+        if size_bytes > untrusted.MANIFEST_LIMIT:
+            raise RepositoryError(
+                f"{ref}:{path}: {size_bytes} bytes, more than the {untrusted.MANIFEST_LIMIT} shopgen reads from a file"
+            )
+        if total > untrusted.TREE_LIMIT:
+            raise RepositoryError(f"{ref}: its rendered trees hold more than {untrusted.TREE_LIMIT} bytes")
+        entries.append((path, oid.decode()))
     if not entries:
         return {}
     batch = run_git(["cat-file", "--batch"], cwd=top, input="".join(f"{oid}\n" for _, oid in entries).encode())
@@ -135,6 +147,25 @@ def index_lock(top: Path) -> Path | None:
     return path if path.exists() else None
 
 
+class IndexStale(GitError):
+    """The commit is made and HEAD moved, but the user's index still holds the old paths."""
+
+
+def can_commit(top: Path) -> None:
+    """Refuse, before anything is written, when git cannot make a commit here (no identity).
+
+    ``git var`` applies git's own rules (config, $GIT_AUTHOR_*, user.useConfigOnly), so shopgen
+    refuses exactly when `git commit` would.
+    """
+    for who in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT"):
+        proc = run_git(["var", who], cwd=top, check=False)
+        if proc.returncode != 0:
+            raise GitError(
+                f"git cannot commit in {top}: {_said(proc)}\n"
+                "  set an identity (git config user.name / user.email) or pass --no-commit; nothing was changed"
+            )
+
+
 def _reset_index(top: Path, paths: Sequence[str]) -> None:
     """Make the user's index hold HEAD's version of ``paths`` (the rest of it stays as staged).
 
@@ -144,7 +175,7 @@ def _reset_index(top: Path, paths: Sequence[str]) -> None:
     """
     proc = run_git(["reset", "-q", "--", *paths], cwd=top, check=False)
     if proc.returncode != 0:
-        raise GitError(
+        raise IndexStale(
             f"git reset: the commit is made, but the index still holds the old {', '.join(paths[:3])}"
             f"{' …' if len(paths) > 3 else ''}: {_said(proc)}\n"
             "  if no git command is running, remove .git/index.lock; then rerun shopgen to finish"

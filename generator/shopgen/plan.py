@@ -5,11 +5,13 @@ Pure apart from reading the tree: nothing here writes. writer.py applies a Plan.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shopgen.errors import WriteError
+from shopgen import untrusted
+from shopgen.errors import RenderError, WriteError
+from shopgen.owned import is_owned
 from shopgen.state import GENERATED_FILE, Generated, digest, is_relative_path
 
 
@@ -25,6 +27,10 @@ class Plan:
     foreign: tuple[str, ...]  # files shopgen never wrote that sit where it would write
     generated: Generated
     forced: tuple[str, ...] = field(default=())
+    # Listed in generated.json but never touched: not a path shopgen renders, or ignored by git.
+    disowned: tuple[str, ...] = field(default=())
+    # No longer rendered and edited by hand: kept, --force or not (shopgen never deletes a hand edit).
+    stale_edits: tuple[str, ...] = field(default=())
     # Bytes on disk before the run for every path written or removed (None: absent): rollback data.
     old: dict[str, bytes | None] = field(default_factory=dict)
 
@@ -38,14 +44,10 @@ class Plan:
 
 
 def _read(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        return None
-    except IsADirectoryError:
-        raise WriteError(f"{path}: is a folder where shopgen writes a file") from None
-    except OSError as exc:
-        raise WriteError(f"{path}: cannot read: {exc.strerror}") from None
+    """A file where shopgen writes or prunes: bounded, never through a link or from a FIFO."""
+    if path.is_dir() and not path.is_symlink():
+        raise WriteError(f"{path}: is a folder where shopgen writes a file")
+    return untrusted.read_bytes(path, untrusted.MANIFEST_LIMIT, error=WriteError)
 
 
 def check_inside(root: Path, rel: str, checked: set[Path] | None = None) -> Path:
@@ -80,8 +82,18 @@ def make_plan(
     in_scope: Callable[[str], bool],
     config_hash: str,
     force: bool,
+    ignored: Callable[[Sequence[str]], set[str]] = lambda paths: set(),
 ) -> Plan:
-    """Decide each file's fate. ``in_scope`` says which previously generated files this run owns."""
+    """Decide each file's fate. ``in_scope`` says which previously generated files this run owns.
+
+    generated.json is repository content, not truth: a file it lists is removed only when its path
+    is one the renderer produces (owned.py), git does not ignore it (``ignored``) and its bytes
+    still match the recorded hash. --force replaces hand edits of files this render holds; a
+    hand-edited file it no longer renders is kept either way (``stale_edits``).
+    """
+    unowned = sorted(rel for rel in files if not is_owned(rel))
+    if unowned:
+        raise RenderError(f"the render holds {unowned[0]!r}, a path shopgen does not own (a bug in shopgen)")
     writes: dict[str, str] = {}
     created: list[str] = []
     updated: list[str] = []
@@ -89,7 +101,8 @@ def make_plan(
     hand_edits: list[str] = []
     foreign: list[str] = []
     old: dict[str, bytes | None] = {}
-    recorded = dict(previous.files)
+    disowned = sorted(rel for rel in previous.files if not is_owned(rel))
+    recorded = {rel: h for rel, h in previous.files.items() if is_owned(rel)}
     new_record = {p: h for p, h in recorded.items() if not in_scope(p)}
     checked: set[Path] = set()
 
@@ -118,20 +131,22 @@ def make_plan(
         old[rel] = on_disk
         new_record[rel] = new_hash
 
+    stale = [rel for rel in sorted(recorded) if rel not in files and in_scope(rel)]
+    git_ignored = ignored(stale) if stale else set()
     removes: list[str] = []
-    for rel, old_hash in sorted(recorded.items()):
-        if rel in files or not in_scope(rel):
+    stale_edits: list[str] = []
+    for rel in stale:
+        if rel in git_ignored:
+            disowned.append(rel)
             continue
         path = check_inside(root, rel, checked)
         on_disk = _read(path)
         if on_disk is None:
             continue
-        if digest(on_disk) != old_hash and not force:
-            hand_edits.append(rel)
-            new_record[rel] = old_hash
+        if digest(on_disk) != recorded[rel]:
+            stale_edits.append(rel)
+            new_record[rel] = recorded[rel]  # stays recognisable as a hand edit until the user decides
             continue
-        if digest(on_disk) != old_hash:
-            hand_edits.append(rel)
         removes.append(rel)
         old[rel] = on_disk
 
@@ -149,9 +164,11 @@ def make_plan(
         created=tuple(created),
         updated=tuple(updated),
         unchanged=tuple(unchanged),
-        hand_edits=tuple(sorted(set(hand_edits))),
+        hand_edits=tuple(sorted({*hand_edits, *stale_edits})),
         foreign=tuple(sorted(foreign)),
         generated=generated,
         forced=forced,
         old=old,
+        disowned=tuple(sorted(disowned)),
+        stale_edits=tuple(stale_edits),
     )

@@ -29,8 +29,8 @@ from shopgen.state import (
     state_text,
 )
 from shopgen.synth import render_with_resources
-from shopgen.workspace import output_root, repo_prefix
-from shopgen.writer import apply, clear_journal, locked
+from shopgen.workspace import git_ignored, output_root, repo_prefix
+from shopgen.writer import apply, clear_journal, locked, undo
 
 TRAILER = "Shopgen-Stage"
 
@@ -115,10 +115,19 @@ def _promote(
             f"{lock}: exists: another git command is running, or one was killed; "
             "remove the file if none is running, then rerun"
         )
-    steps = []
+    if commit:
+        gitops.can_commit(top)
+    steps: list[Step] = []
     previous = active
     for name in stages:
-        steps.append(_promote_one(root, top, prefix, cfg, previous, get_stage(name), commit=commit, message=message))
+        try:
+            step = _promote_one(root, top, prefix, cfg, previous, get_stage(name), commit=commit, message=message)
+        except GitError as failed:
+            if not steps:
+                raise
+            done = "; ".join(promotion_summary(steps))
+            raise GitError(f"{done}; then {previous} -> {name} failed: {failed}") from None
+        steps.append(step)
         previous = name
     return steps
 
@@ -134,7 +143,15 @@ def _promote_one(
     def in_scope(path: str) -> bool:
         return path.startswith((f"environments/{stage.name}/", "argocd/")) or path == STATE_FILE
 
-    plan = make_plan(root, files, read_generated(root), in_scope=in_scope, config_hash=config_hash(cfg), force=False)
+    plan = make_plan(
+        root,
+        files,
+        read_generated(root),
+        in_scope=in_scope,
+        config_hash=config_hash(cfg),
+        force=False,
+        ignored=lambda paths: git_ignored(root, paths),
+    )
     changed = sorted({*plan.writes, *plan.removes})
     repo_paths = tuple(f"{prefix}{p}" for p in changed)
     if not (commit and repo_paths):
@@ -145,7 +162,16 @@ def _promote_one(
     # The journal carries the commit too: after a kill, the next run writes the files and commits.
     intent = {"top": str(top), "paths": list(repo_paths), "message": text, "parent": gitops.head(top)}
     apply(plan, extra={"commit": intent}, keep_journal=True)
-    sha = gitops.commit_paths(top, repo_paths, text)
+    try:
+        sha = gitops.commit_paths(top, repo_paths, text)
+    except gitops.IndexStale:
+        raise  # the commit is made: the journal stays, and the next run finishes the index
+    except GitError as failed:
+        # No commit (HEAD moved, a ref could not be updated): the files go back, as if never promoted.
+        undo(plan)
+        raise GitError(
+            f"{failed}\n  no commit was made and the files were put back: {stage.name} is not promoted"
+        ) from None
     clear_journal(root)
     return Step(stage=stage.name, previous=previous, commit=sha, paths=repo_paths)
 

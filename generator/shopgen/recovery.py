@@ -7,6 +7,7 @@ from typing import Any
 
 from shopgen import writer
 from shopgen.errors import GitError, WriteError
+from shopgen.journal import path_for as journal_path_for
 from shopgen.state import is_relative_path
 
 
@@ -15,10 +16,10 @@ def complete_interrupted(root: Path) -> bool:
 
     Returns True when there was something to complete.
     """
-    journal = writer.roll_forward(root)
-    if journal is None:
+    data = writer.roll_forward(root)
+    if data is None:
         return False
-    commit = journal.get("commit")
+    commit = data.get("commit")
     if commit:
         from shopgen.gitops import finish_commit
 
@@ -32,7 +33,7 @@ def _commit_intent(root: Path, commit: Any) -> tuple[Path, list[str], str, str |
     """The journalled commit, checked: it commits shopgen's paths in the repository around ``root``."""
     from shopgen.gitops import toplevel
 
-    where = root / writer.JOURNAL_FILE
+    where = journal_path_for(root)
     try:
         top, paths, message, parent = Path(commit["top"]), commit["paths"], commit["message"], commit["parent"]
         valid = (

@@ -10,8 +10,10 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shopgen import untrusted
 from shopgen.config import Config
 from shopgen.errors import ConfigError
+from shopgen.owned import is_owned
 from shopgen.stages import STAGE_BY_NAME
 
 STATE_DIR = ".shopgen"
@@ -38,11 +40,12 @@ def _json_text(data: object) -> str:
 def read_active_stage(root: Path, cfg: Config) -> str:
     """The active stage: state.json when it exists, else the config's gitops.initial_stage."""
     path = root / STATE_FILE
-    if not path.exists():
+    text = untrusted.read_text(path, untrusted.STATE_LIMIT)
+    if text is None:
         return cfg.gitops.initial_stage
     try:
-        stage = json.loads(path.read_text(encoding="utf-8"))["active_stage"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        stage = json.loads(text)["active_stage"]
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
         raise ConfigError(f"{path}: not a shopgen state file ({exc}); fix or delete it") from None
     if not isinstance(stage, str) or stage not in STAGE_BY_NAME:
         raise ConfigError(f"{path}: active_stage {stage!r} is not a stage; stages: {', '.join(STAGE_BY_NAME)}")
@@ -71,13 +74,14 @@ def is_relative_path(rel: str) -> bool:
 
 def read_generated(root: Path) -> Generated:
     path = root / GENERATED_FILE
-    if not path.exists():
+    text = untrusted.read_text(path, untrusted.STATE_LIMIT)
+    if text is None:
         return Generated()
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(text)
         files = {str(k): str(v) for k, v in data["files"].items()}
         generated = Generated(config_hash=str(data.get("config_hash", "")), files=files)
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
         raise ConfigError(f"{path}: not a shopgen generated.json ({exc}); restore it from git") from None
     outside = next((rel for rel in files if not is_relative_path(rel)), None)
     if outside is not None:
@@ -86,10 +90,15 @@ def read_generated(root: Path) -> Generated:
 
 
 def hand_edited(root: Path) -> list[str]:
-    """Generated files whose bytes no longer match what shopgen wrote (a missing file is not an edit)."""
+    """Generated files whose bytes no longer match what shopgen wrote (a missing file is not an edit).
+
+    Only paths shopgen renders count: anything else a generated.json lists is not shopgen's to judge.
+    """
     edited = []
     for rel, recorded in sorted(read_generated(root).files.items()):
-        path = root / rel
-        if path.is_file() and digest(path.read_bytes()) != recorded:
+        if not is_owned(rel):
+            continue
+        data = untrusted.read_bytes(root / rel, untrusted.MANIFEST_LIMIT)
+        if data is not None and digest(data) != recorded:
             edited.append(rel)
     return edited

@@ -15,7 +15,7 @@ from shopgen.recovery import complete_interrupted
 from shopgen.stages import STAGES, get_stage
 from shopgen.state import GENERATED_FILE, STATE_FILE, config_hash, read_active_stage, read_generated, state_text
 from shopgen.summary import summary_line
-from shopgen.workspace import crd_dir_from, output_root, repo_prefix
+from shopgen.workspace import crd_dir_from, git_ignored, output_root, repo_prefix
 from shopgen.writer import apply, locked, pending_journal, refuse_if_interrupted
 
 SHARED_TREES = ("argocd/", "charts/", "platform/", "terraform/")
@@ -122,6 +122,7 @@ def _planned(
         in_scope=in_scope_for(wanted),
         config_hash=config_hash(cfg),
         force=force,
+        ignored=lambda paths: git_ignored(root, paths),
     )
     counts = {s: sum(1 for p in files if p.startswith(f"environments/{s}/") and _is_resource(p)) for s in wanted}
     return SynthResult(root=root, stages=wanted, plan=plan, resources=counts, checked=check, files=files)

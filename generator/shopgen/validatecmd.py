@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shopgen import yamlio
+from shopgen import untrusted, yamlio
 from shopgen.config import REPO_URL_PLACEHOLDER, Config, load_config
 from shopgen.errors import ConfigError
+from shopgen.owned import is_owned
 from shopgen.render import Resource
 from shopgen.stages import STAGES, get_stage
 from shopgen.state import hand_edited, read_active_stage
@@ -64,11 +65,8 @@ def _disk_group(root: Path, folder: str) -> list[tuple[str, dict[str, Any]]]:
         if path.name == "kustomization.yaml":
             continue
         rel = path.relative_to(root).as_posix()
-        try:
-            docs = yamlio.load_manifests_fast(path.read_text(encoding="utf-8"), rel)
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{rel}: cannot read: {exc}") from None
-        found += [(rel, doc) for doc in docs]
+        text = untrusted.read_text(path, untrusted.MANIFEST_LIMIT) or ""
+        found += [(rel, doc) for doc in yamlio.load_manifests_fast(text, rel)]
     return found
 
 
@@ -149,11 +147,10 @@ def _rendered_texts(root: Path, rendered: dict[str, str] | None) -> list[tuple[s
     for tree in trees:
         base = root / tree
         for path in sorted(base.rglob("*")) if base.is_dir() else []:
-            if path.is_file():
-                try:
-                    found.append((path.relative_to(root).as_posix(), path.read_text(encoding="utf-8")))
-                except (OSError, UnicodeDecodeError) as exc:
-                    raise ConfigError(f"{path}: cannot read: {exc}") from None
+            rel = path.relative_to(root).as_posix()
+            # Only what shopgen renders: never terraform state, .terraform/ providers or the user's files.
+            if is_owned(rel) and not path.is_dir():
+                found.append((rel, untrusted.read_text(path, untrusted.MANIFEST_LIMIT) or ""))
     return found
 
 

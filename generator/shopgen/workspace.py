@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 from shopgen.errors import ConfigError
@@ -62,3 +63,25 @@ def repo_prefix(root: Path) -> str:
         return ""
     rel = root.resolve().relative_to(top.resolve()).as_posix()
     return "" if rel == "." else f"{rel}/"
+
+
+def git_ignored(root: Path, paths: Sequence[str]) -> set[str]:
+    """Which of ``paths`` (relative to ``root``) git ignores there: those are never shopgen's to remove.
+
+    Outside a repository, or without git, nothing is ignored.
+    """
+    if not paths or shutil.which("git") is None or not root.is_dir():
+        return set()
+    try:
+        proc = subprocess.run(
+            ["git", "check-ignore", "-z", "--stdin"],
+            cwd=root,
+            input="".join(f"{p}\0" for p in paths).encode(),
+            capture_output=True,
+            check=False,
+        )
+    except OSError:
+        return set()
+    if proc.returncode not in (0, 1):
+        return set()  # not a repository
+    return {item.decode() for item in proc.stdout.split(b"\0") if item}

@@ -1,138 +1,32 @@
 """Apply a Plan to disk crash-safely: a journal first, then the files, then drop the journal (SPEC §3).
 
-The journal (``.shopgen/journal.json``) holds the complete new content of everything a run changes,
-written and fsynced before the first file is touched. A run that finds a journal completes it before
-anything else (roll forward), so after any interruption the tree is the complete old state or, after
-the next command, the complete new one. A lock (``.shopgen/lock``: an ``flock`` the kernel drops
-when its holder dies, and the holder's pid for the message) keeps two runs from interleaving; a lock
-whose process is gone is taken over.
-
-Files that exist are replaced through a temp file + ``os.replace`` (readers see old or new bytes);
-new files are written in place, since the journal recreates them whole after a crash. Temp files
-have one fixed name per target (``.NAME.shopgen.tmp``; writes happen under the lock), so what a
-killed run leaves behind is overwritten or removed by the run that completes it.
+The journal (journal.py: outside the work tree) holds the complete new content of everything a run
+changes, written and fsynced before the first file is touched. A run that finds its journal
+completes it before anything else (roll forward), so after any interruption the tree is the
+complete old state or, after the next command, the complete new one. A lock (``.shopgen/lock``: an
+``flock`` the kernel drops when its holder dies, and the holder's pid for the message) keeps two
+runs from interleaving; a lock whose process is gone is taken over.
 """
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import errno
 import fcntl
-import json
 import os
-import signal
+import stat
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from shopgen.errors import ShopgenError, WriteError
+from shopgen import journal, untrusted
+from shopgen.errors import RepositoryError, ShopgenError, WriteError
+from shopgen.fileops import remove, write_atomic, write_new
 from shopgen.plan import Plan, check_inside
 from shopgen.state import GENERATED_FILE, STATE_DIR
 
-JOURNAL_FILE = f"{STATE_DIR}/journal.json"
 LOCK_FILE = f"{STATE_DIR}/lock"
-FAULT_ENV = "SHOPGEN_FAULT"  # tests only: "kill:N", "enospc:N", "eacces:N" or "erofs:N" at file operation N
-FAULT_COUNT_ENV = "SHOPGEN_FAULT_COUNT"  # tests only: a file that receives the number of file operations at exit
-_FAULT_ERRNO = {"enospc": errno.ENOSPC, "eacces": errno.EACCES, "erofs": errno.EROFS}
-
-
-class _Faults:
-    """Counts file operations; with $SHOPGEN_FAULT set (tests' child processes), fails or dies at one."""
-
-    def __init__(self) -> None:
-        spec = os.environ.get(FAULT_ENV, "")
-        kind, _, at = spec.partition(":")
-        self.kind = kind if kind in (*_FAULT_ERRNO, "kill") and at.isdigit() else ""
-        self.at = int(at) if self.kind else 0
-        self.count = 0
-        self.report = os.environ.get(FAULT_COUNT_ENV, "")
-        if self.report:
-            atexit.register(self._report)
-
-    def _report(self) -> None:
-        Path(self.report).write_text(f"{self.count}\n")
-
-    def step(self, path: Path) -> None:
-        if not (self.kind or self.report):
-            return
-        self.count += 1
-        if self.count != self.at:
-            return
-        if self.kind == "kill":
-            os.kill(os.getpid(), signal.SIGKILL)
-        code = _FAULT_ERRNO[self.kind]
-        raise OSError(code, os.strerror(code), str(path))
-
-
-_faults = _Faults()
-
-
-def _fault_step(path: Path) -> None:
-    _faults.step(path)
-
-
-def _temp_path(path: Path) -> Path:
-    """The one temp file of ``path``: a killed run's leftover is reused, not multiplied."""
-    return path.with_name(f".{path.name}.shopgen.tmp")
-
-
-def write_atomic(path: Path, text: str | bytes, *, durable: bool = False) -> None:
-    """Write ``text`` so readers see the old bytes or the new ones, never a mix."""
-    data = text.encode("utf-8") if isinstance(text, str) else text
-    tmp = _temp_path(path)
-    try:
-        if not path.parent.is_dir():
-            path.parent.mkdir(parents=True, exist_ok=True)
-        _fault_step(path)
-        # Unlink first, then O_EXCL: a leftover (or a planted symlink) is never written through.
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                os.fchmod(handle.fileno(), 0o644)
-                handle.write(data)
-                if durable:
-                    handle.flush()
-                    os.fsync(handle.fileno())
-            _fault_step(path)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-    except OSError as exc:
-        raise WriteError(f"{path}: cannot write: {exc.strerror or exc}") from None
-
-
-def _write_new(path: Path, text: str) -> None:
-    """A file that does not exist yet: written in place (the journal recreates it after a crash)."""
-    try:
-        if not path.parent.is_dir():
-            path.parent.mkdir(parents=True, exist_ok=True)
-        _fault_step(path)
-        with open(path, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-    except OSError as exc:
-        raise WriteError(f"{path}: cannot write: {exc.strerror or exc}") from None
-
-
-def remove(path: Path, root: Path) -> None:
-    try:
-        _fault_step(path)
-        path.unlink(missing_ok=True)
-        _temp_path(path).unlink(missing_ok=True)  # left by a run killed while undoing itself
-    except OSError as exc:
-        raise WriteError(f"{path}: cannot remove: {exc.strerror or exc}") from None
-    parent = path.parent
-    while parent != root and parent.is_dir() and not any(parent.iterdir()):
-        parent.rmdir()
-        parent = parent.parent
-
-
-# --- lock ------------------------------------------------------------------------------------------
 
 
 @contextlib.contextmanager
@@ -149,9 +43,7 @@ def locked(root: Path) -> Iterator[None]:
     created = not state_dir.exists()
     fd = _acquire(root, root / LOCK_FILE)
     try:
-        # A run killed while writing its journal leaves only the journal's temp file: it never started.
-        with contextlib.suppress(OSError):
-            _temp_path(root / JOURNAL_FILE).unlink(missing_ok=True)
+        journal.drop_unfinished(root)
         yield
     finally:
         with contextlib.suppress(OSError):
@@ -162,11 +54,33 @@ def locked(root: Path) -> Iterator[None]:
                 state_dir.rmdir()  # only if this run left nothing in it (an error before any write)
 
 
+_LOCK_FLAGS = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+
+
+def _open_lock(lock: Path) -> int:
+    """Open (or create) the lock file itself: never through a link, never a device, FIFO or shared inode.
+
+    The lock may have come with the repository: what it points at must not be truncated or waited on.
+    """
+    try:
+        fd = os.open(lock, _LOCK_FLAGS, 0o644)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise RepositoryError(f"{lock}: is a symlink; shopgen never writes through a link, remove it") from None
+        raise
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
+        os.close(fd)
+        what = "not a regular file" if not stat.S_ISREG(info.st_mode) else "a hard link to another file"
+        raise RepositoryError(f"{lock}: {what}; shopgen keeps only its own lock file there, remove it")
+    return fd
+
+
 def _acquire(root: Path, lock: Path) -> int:
     while True:
         try:
             lock.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = _open_lock(lock)
         except FileNotFoundError:
             continue  # the holder removed .shopgen/ between our mkdir and open: try again
         except OSError as exc:
@@ -198,8 +112,8 @@ def _holder(lock: Path) -> str:
     """The pid in the lock file; a holder that has just locked it may not have written it yet."""
     for _ in range(20):
         try:
-            text = lock.read_text().strip()
-        except OSError:
+            text = (untrusted.read_text(lock, 64) or "").strip()
+        except ShopgenError:
             text = ""
         if text.isdigit():
             return text
@@ -211,14 +125,14 @@ def _holder(lock: Path) -> str:
 
 
 def pending_journal(root: Path) -> bool:
-    return (root / JOURNAL_FILE).exists()
+    return journal.pending(root)
 
 
 def _write_one(path: Path, text: str) -> None:
     if path.exists() or path.is_symlink():
         write_atomic(path, text)
     else:
-        _write_new(path, text)
+        write_new(path, text)
 
 
 def _apply_ops(root: Path, writes: Mapping[str, str], removes: Sequence[str]) -> None:
@@ -236,22 +150,8 @@ def _apply_ops(root: Path, writes: Mapping[str, str], removes: Sequence[str]) ->
         write_atomic(root / GENERATED_FILE, writes[GENERATED_FILE])
 
 
-def _write_journal(root: Path, data: dict[str, Any]) -> None:
-    write_atomic(root / JOURNAL_FILE, json.dumps(data, sort_keys=True), durable=True)
-    with contextlib.suppress(OSError):  # the rename itself must survive a power cut too
-        dir_fd = os.open(root / STATE_DIR, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-
-
 def clear_journal(root: Path) -> None:
-    try:
-        _fault_step(root / JOURNAL_FILE)
-        (root / JOURNAL_FILE).unlink(missing_ok=True)
-    except OSError as exc:
-        raise WriteError(f"{root / JOURNAL_FILE}: cannot remove: {exc.strerror or exc}") from None
+    journal.clear(root)
 
 
 def apply(plan: Plan, *, extra: dict[str, Any] | None = None, keep_journal: bool = False) -> None:
@@ -264,7 +164,7 @@ def apply(plan: Plan, *, extra: dict[str, Any] | None = None, keep_journal: bool
         return
     data = {"writes": plan.writes, "removes": list(plan.removes), **(extra or {})}
     try:
-        _write_journal(plan.root, data)
+        journal.write(plan.root, data, plan.old)
     except WriteError as failed:
         raise WriteError(f"{failed}; nothing was changed") from None
     try:
@@ -284,6 +184,18 @@ def apply(plan: Plan, *, extra: dict[str, Any] | None = None, keep_journal: bool
         raise WriteError(f"{failed}; nothing was changed") from None
 
 
+def undo(plan: Plan) -> None:
+    """Put back the tree an applied plan changed and drop its journal (a follow-up such as a commit failed).
+
+    If putting it back fails too, the journal stays, and the next run completes the plan instead.
+    """
+    try:
+        _roll_back(plan)
+    except WriteError as failed:
+        raise WriteError(f"putting the old files back failed ({failed}); the next shopgen run completes it") from None
+    clear_journal(plan.root)
+
+
 def _roll_back(plan: Plan) -> None:
     for rel, before in plan.old.items():
         path = plan.root / rel
@@ -294,34 +206,29 @@ def _roll_back(plan: Plan) -> None:
 
 
 def roll_forward(root: Path) -> dict[str, Any] | None:
-    """Complete an interrupted run's file changes; return its journal (for follow-ups), or None.
+    """Complete this machine's interrupted run on ``root``; return its journal (for follow-ups), or None.
 
+    journal.read refuses (exit 2, nothing changed) a journal that is not provably this tree's.
     The caller holds the lock and clears the journal once any follow-up (a commit) is done.
     """
-    path = root / JOURNAL_FILE
-    if not path.exists():
+    data = journal.read(root)
+    if data is None:
         return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        writes = {str(k): str(v) for k, v in data["writes"].items()}
-        removes = [str(p) for p in data["removes"]]
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise WriteError(
-            f"{path}: unreadable journal of an interrupted run ({exc}); restore the tree from git and delete it"
-        ) from None
-    for rel in (*writes, *removes):
-        try:
-            check_inside(root, rel)
-        except WriteError as exc:
-            raise WriteError(f"{path}: not a journal shopgen wrote ({exc}); delete it") from None
-    _apply_ops(root, writes, removes)
+    checked: set[Path] = set()
+    for rel in (*data["writes"], *data["removes"]):
+        check_inside(root, rel, checked)
+    _apply_ops(root, data["writes"], data["removes"])
     return data
 
 
 def refuse_if_interrupted(root: Path, error: type[ShopgenError] = ShopgenError) -> None:
     """Commands that read the tree refuse a half-applied one: the interrupted run must be completed first.
 
-    ``error`` picks the exit status: 2 by default, 1 (``Interrupted``) where a check reports it.
+    ``error`` picks the exit status: 2 by default, 1 (``Interrupted``) where a check reports it. A
+    journal inside the repository is refused (exit 2) without advice to run it.
     """
-    if pending_journal(root):
-        raise error(f"{root / JOURNAL_FILE}: an interrupted shopgen run is pending; run `shopgen synth` to complete it")
+    if journal.pending(root):
+        raise error(
+            f"{root}: an interrupted shopgen run is pending (its journal: {journal.path_for(root)}); "
+            "run `shopgen synth` to complete it"
+        )
