@@ -33,6 +33,8 @@ from shopgen.render import HEADER
 from shopgen.stages import desired_states
 from shopgen.terraform import attributes, hcl
 
+from conftest import run_cli
+
 hcl2 = pytest.importorskip("hcl2", reason="python-hcl2 is a test dependency (pip install python-hcl2)")
 
 CRD_DIR = Path(__file__).resolve().parents[2] / "shared" / "crds"
@@ -136,7 +138,48 @@ def test_terraform_files_are_the_documented_set(files):
 
 def test_every_tf_file_parses(tf):
     assert len(tf.parsed) == 11
-    assert tf.parsed["terraform/backend.tf"] == {}, "the backend block must stay commented out for the user"
+    assert tf.parsed["terraform/backend.tf"] == {}, "no backend configured: terraform's local state file"
+
+
+def test_no_rendered_file_asks_for_a_hand_edit(files):
+    """Every setting is in shopgen.yaml: a generated file that says "uncomment" invites an edit synth reverts."""
+    for path, text in files.items():
+        assert "uncomment" not in text.lower(), path
+
+
+def test_the_s3_backend_comes_from_the_config(tmp_path):
+    default = parse_hcl(
+        render_platform(_cfg(platform={"terraform_backend": {"bucket": "my-tfstate"}}))[0]["terraform/backend.tf"]
+    )
+    assert default["terraform"][0]["backend"][0]["s3"] == {
+        "bucket": "my-tfstate",
+        "key": "shopgen/part01/terraform.tfstate",
+        "region": "us-west-2",
+        "encrypt": True,
+        "use_lockfile": True,
+    }
+    backend = {"bucket": "team.state-1", "key": "eks/prod.tfstate", "region": "eu-central-1", "use_lockfile": False}
+    files = render_platform(_cfg(platform={"terraform_backend": backend}))[0]
+    s3 = parse_hcl(files["terraform/backend.tf"])["terraform"][0]["backend"][0]["s3"]
+    assert s3 == {**backend, "encrypt": True}
+    if terraform_binary() is not None:
+        assert_fmt_clean(files, tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("backend", "field"),
+    [
+        ({"bucket": "Has_Upper"}, "platform.terraform_backend.bucket"),
+        ({"bucket": "ok-bucket", "key": "/abs"}, "platform.terraform_backend.key"),
+        ({"bucket": "ok-bucket", "region": "mars"}, "platform.terraform_backend.region"),
+        ({"key": "x"}, "platform.terraform_backend.bucket"),
+    ],
+)
+def test_a_bad_backend_is_refused_naming_the_field(backend, field, tmp_path):
+    (tmp_path / "shopgen.yaml").write_text(yamlio.dump({"platform": {"terraform_backend": backend}}))
+    result = run_cli("synth", "--out", tmp_path)
+    assert result.code == 2 and field in result.err, result.err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["shopgen.yaml"]
 
 
 def test_versions_pin_terraform_and_provider_majors(tf):

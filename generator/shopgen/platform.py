@@ -442,7 +442,22 @@ def terraform_context(cfg: Config, names: PlatformNames) -> dict[str, Any]:
         "root_dependencies": root_dependencies,
         "cluster_name": names.cluster,
         "region": names.region,
+        "backend": _backend(cfg, names),
     }
+
+
+def _backend(cfg: Config, names: PlatformNames) -> list[tuple[str, str]] | None:
+    """The S3 backend block's attributes (HCL), or None for terraform's local state file."""
+    backend = cfg.platform.terraform_backend
+    if backend is None:
+        return None
+    return [
+        ("bucket", hcl(backend.bucket)),
+        ("key", hcl(backend.key or f"shopgen/{names.cluster}/terraform.tfstate")),
+        ("region", hcl(backend.region or names.region)),
+        ("encrypt", "true"),
+        ("use_lockfile", hcl(backend.use_lockfile)),
+    ]
 
 
 _RENDERED = (

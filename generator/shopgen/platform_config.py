@@ -109,6 +109,26 @@ class NodeGroup(_Model):
         return self
 
 
+class TerraformBackend(_Model):
+    """Where terraform keeps its state: an S3 bucket (Terraform's backend "s3"), locked with S3 itself.
+
+    A backend block cannot use variables, so it is rendered from here; it holds no credentials
+    (terraform reads those from the environment: AWS_PROFILE, SSO, an instance role).
+    """
+
+    # S3's bucket naming rules: 3-63 characters, lowercase letters, digits, dots and hyphens.
+    bucket: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")] = Field(
+        description="an existing S3 bucket, versioning on, kept private (the state names your account's ARNs)"
+    )
+    key: Annotated[str, Field(pattern=r"^[A-Za-z0-9!_.*'()-][A-Za-z0-9!_.*'()/-]*$", max_length=1024)] | None = Field(
+        None, description="object key of the state; default shopgen/<cluster.name>/terraform.tfstate"
+    )
+    region: Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-[0-9]+$")] | None = Field(
+        None, description="the bucket's region; default cluster.region"
+    )
+    use_lockfile: bool = Field(True, description="S3-native state locking (Terraform >= 1.10), no DynamoDB table")
+
+
 class PlatformConfig(_Model):
     """VPC, EKS, add-ons and the Argo CD bootstrap (SPEC §8); the course's main.tf, modernised."""
 
@@ -128,6 +148,13 @@ class PlatformConfig(_Model):
     )
     charts: Charts = Charts()
     terraform_modules: TerraformModules = TerraformModules()
+    terraform_backend: TerraformBackend | None = Field(
+        None,
+        description=(
+            "S3 backend for terraform's state, e.g. {bucket: my-tfstate}; none: the local "
+            "terraform/terraform.tfstate (one person, lost with the laptop)"
+        ),
+    )
 
     @field_validator("vpc_cidr")
     @classmethod
