@@ -448,6 +448,7 @@ def test_promote_killed_at_file_operations(
         if journal_of(work).exists() and i % 2 and sample is None:
             finish = run_cli("synth", "--out", work)
             assert finish.code == 0, f"{where}: {finish.err}"
+            assert "completed an interrupted shopgen run" in finish.err, f"{where}: never silent: {finish.err}"
             assert not journal_of(work).exists()
         again = run_cli(*args, "--out", work)
         assert again.code == 0, f"{where}: {again.err}"
@@ -545,6 +546,7 @@ def test_interrupted_promotion_commits_on_top_of_a_commit_made_since(repo: Path,
     theirs = git(repo, "rev-parse", "HEAD").strip()
     result = run_cli("promote", "readiness", "--out", repo)
     assert result.code == 0, result.err
+    assert "completed an interrupted shopgen run" in result.err and "committed its promotion" in result.err
     assert git(repo, "rev-parse", "HEAD~1").strip() == theirs
     assert git(repo, "log", "-1", "--format=%B").rstrip().endswith("Shopgen-Stage: readiness")
     changed = git(repo, "diff-tree", "--no-commit-id", "-r", "--name-only", "HEAD").split()

@@ -97,6 +97,8 @@ def synth(
     from shopgen.synth import synth as run
 
     result = run(out=out, config_path=config_path, stages=stages, check=check, force=force, crd_dir=crd_dir)
+    if result.completed:
+        _err(result.completed)
     plan = result.plan
     for line in summary_lines(result):
         _err(line)
@@ -275,7 +277,7 @@ def promote(
     from shopgen.promote import promote as run
     from shopgen.promote import promotion_summary
 
-    steps = run(
+    promotion = run(
         stage=stage,
         out=out,
         config_path=config_path,
@@ -284,9 +286,11 @@ def promote(
         commit=not no_commit,
         message=message,
     )
-    if not steps:
+    if promotion.completed:
+        _err(promotion.completed)
+    if not promotion.steps:
         _err(f"{stage} is already the active stage; nothing to do")
-    for line in promotion_summary(steps):
+    for line in promotion_summary(promotion.steps):
         _err(line)
 
 

@@ -43,6 +43,12 @@ class Step:
     paths: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class Promotion:
+    steps: list[Step]
+    completed: str | None = None  # what an interrupted run left and this one completed first
+
+
 def walk(active: str, target: str, *, through: bool) -> list[str]:
     """The stages to promote to, in order: just the target, or every stage on the way with --through."""
     order = [s.name for s in STAGES]
@@ -62,7 +68,7 @@ def promote(
     allow_rollback: bool,
     commit: bool,
     message: str | None,
-) -> list[Step]:
+) -> Promotion:
     target = get_stage(stage)
     root = output_root(out)
     top = gitops.toplevel(root) if root.exists() else None
@@ -70,10 +76,11 @@ def promote(
         raise GitError(f"{root}: not in a git repository (promote commits; run `git init` first)")
     cfg, _ = load_config(config_path, out_root=root)
     with locked(root):
-        complete_interrupted(root)
-        return _promote(
+        completed = complete_interrupted(root)
+        steps = _promote(
             root, top, cfg, target, through=through, allow_rollback=allow_rollback, commit=commit, message=message
         )
+        return Promotion(steps, completed)
 
 
 def _promote(

@@ -11,22 +11,26 @@ from shopgen.journal import path_for as journal_path_for
 from shopgen.state import is_relative_path
 
 
-def complete_interrupted(root: Path) -> bool:
+def complete_interrupted(root: Path) -> str | None:
     """Roll an interrupted run forward: its files, then its promotion commit. The caller holds the lock.
 
-    Returns True when there was something to complete.
+    Returns what was completed, for the user (a commit made now is never silent), or None.
     """
     data = writer.roll_forward(root)
     if data is None:
-        return False
+        return None
+    done = f"completed an interrupted shopgen run on {root}: {len(data['writes'])} files written"
+    done += f", {len(data['removes'])} removed"
     commit = data.get("commit")
     if commit:
         from shopgen.gitops import finish_commit
 
         top, paths, message, parent = _commit_intent(root, commit)
-        finish_commit(top, paths, message, parent)
+        sha = finish_commit(top, paths, message, parent)
+        subject = message.splitlines()[0] if message else ""
+        done += f"; committed its promotion ({sha[:12]}: {subject})" if sha else "; its promotion was committed"
     writer.clear_journal(root)
-    return True
+    return done
 
 
 def _commit_intent(root: Path, commit: Any) -> tuple[Path, list[str], str, str | None]:

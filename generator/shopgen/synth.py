@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from shopgen import render as renderer
+from shopgen import untrusted
 from shopgen.config import Config, load_config
-from shopgen.errors import Interrupted, RenderError
+from shopgen.errors import Interrupted, RenderError, ShopgenError
 from shopgen.plan import Plan, check_inside, make_plan
 from shopgen.recovery import complete_interrupted
 from shopgen.stages import STAGES, get_stage
@@ -30,6 +31,7 @@ class SynthResult:
     resources: dict[str, int]  # stage -> resource count
     checked: bool
     files: dict[str, str]  # everything this run rendered (the fast path remembers their hashes)
+    completed: str | None = None  # what an interrupted run left and this one completed first
 
 
 def stages_to_render(requested: Sequence[str], active: str) -> tuple[str, ...]:
@@ -87,11 +89,12 @@ def synth(
     option writes nothing at all.
     """
     root = output_root(out)
+    completed = None
     if pending_journal(root):
         if check:
             refuse_if_interrupted(root, Interrupted)
         with locked(root):
-            complete_interrupted(root)
+            completed = complete_interrupted(root)
     cfg, _ = load_config(config_path, out_root=root)
     active = read_active_stage(root, cfg)
     wanted = stages_to_render(stages, active)
@@ -107,7 +110,7 @@ def synth(
             raise Interrupted(f"{root}: the active stage changed while rendering (a promote ran); run synth again")
         result = _planned(root, cfg, wanted, active, files, force=force, check=False)
         apply(result.plan)
-        return result
+        return replace(result, completed=completed)
 
 
 def _planned(
@@ -215,7 +218,9 @@ def remember_unchanged(result: SynthResult, config_path: Path | None, requested:
         count = sum(1 for p in files if in_group(p, prefix))
         groups.append((label, result.resources.get(label), count))
     try:
-        generated = (result.root / GENERATED_FILE).read_bytes()
-    except OSError:
+        generated = untrusted.read_bytes(result.root / GENERATED_FILE, untrusted.STATE_LIMIT)
+    except ShopgenError:
+        return
+    if generated is None:
         return
     fastpath.remember(result.root, config_path, requested, repo_prefix(result.root), files, groups, generated)
