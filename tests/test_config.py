@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from shopgen import config, yamlio
+from shopgen.errors import ConfigError
 from shopgen.init import config_template
 
 from conftest import run_cli, tree_bytes
@@ -52,6 +55,12 @@ BAD_CONFIGS = [
     ("digest-unknown-service", "app:\n  image_digests:\n    basket: sha256:" + "a" * 64 + "\n", "app.image_digests"),
     ("digest-bad-form", "app:\n  image_digests:\n    ui: latest\n", "app.image_digests.ui"),
     ("bad-repo-url", "gitops:\n  repo_url: not a url\n", "gitops.repo_url"),
+    ("repo-url-escape", 'gitops:\n  repo_url: "https://x.example/a\\e[31m"\n', "gitops.repo_url: 'https://x.exa"),
+    ("namespace-surrogate", 'namespace: "\\uDFFF"\n', "namespace: '\\udfff' contains U+DFFF"),
+    ("memory-1ki", "karpenter:\n  nodeclass:\n    system_reserved_memory: 1Ki\n", "system_reserved_memory"),
+    ("cpu-zero-cores", "karpenter:\n  nodeclass:\n    system_reserved_cpu: '0.0'\n", "system_reserved_cpu"),
+    ("store-cpu-below-1m", "stores:\n  orders_rabbitmq:\n    cpu: '0.0009'\n", "stores.orders_rabbitmq.cpu"),
+    ("storage-size-bytes", "stores:\n  storage_size: '1000'\n", "stores.storage_size: '1000' is below 1Mi"),
 ]
 
 
@@ -158,3 +167,123 @@ def test_digest_pinning(tmp_path: Path):
     assert "CKV_K8S_43" not in text  # pinned by digest: no deviation to declare
     carts = (tmp_path / "environments/baseline/carts/deployment-carts.yaml").read_text()
     assert "CKV_K8S_43" in carts  # not pinned: the deviation stays declared
+
+
+# Every kind of character a reader of shopgen.yaml cannot see, or a terminal would obey: C0 and C1
+# controls, DEL, format characters (zero-width, bidi, BOM), line/paragraph separators, lone surrogates.
+INVISIBLE = [
+    "\x00",
+    "\x1b",
+    "\x7f",
+    "\x85",
+    "\x9b",
+    "\u200b",
+    "\u202e",
+    "\u2066",
+    "\ufeff",
+    "\u2028",
+    "\u2029",
+    "\ud800",
+    "\n",
+]
+# Settings that are None by default, given a valid value so their strings are swept too.
+OPTIONAL_STRINGS = {
+    "ingress": {"load_balancer_name": "part01-shop-ui"},
+    "stores": {"storage_class": "gp3"},
+    "app": {"image_digests": {"ui": "sha256:" + "ab" * 32}},
+    "platform": {"terraform_backend": {"bucket": "my-tfstate", "key": "shop/terraform.tfstate", "region": "eu-west-1"}},
+}
+
+
+def _string_settings(data: Any, path: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
+    if isinstance(data, dict):
+        return [p for key, value in data.items() for p in _string_settings(value, (*path, key))]
+    if isinstance(data, list):
+        return [p for i, value in enumerate(data) for p in _string_settings(value, (*path, i))]
+    return [path] if isinstance(data, str) else []
+
+
+def _full_config() -> dict[str, Any]:
+    return config.parse(OPTIONAL_STRINGS, "optional").model_dump(mode="json")
+
+
+STRING_SETTINGS = _string_settings(_full_config())
+
+
+def test_the_sweep_covers_every_kind_of_string_setting():
+    dotted = {".".join(map(str, p)) for p in STRING_SETTINGS}
+    assert len(dotted) > 30
+    assert {
+        "namespace",
+        "gitops.repo_url",
+        "gitops.target_revision",
+        "ingress.load_balancer_name",
+        "app.image_digests.ui",
+        "karpenter.nodepool.instance_categories.0",
+        "platform.terraform_backend.key",
+        "platform.endpoint_public_access_cidrs.0",
+    } <= dotted
+
+
+@pytest.mark.parametrize("char", INVISIBLE, ids=[f"U+{ord(c):04X}" for c in INVISIBLE])
+def test_no_string_setting_takes_an_invisible_character(char: str):
+    """Appended (a trailing "\\n" is what a regex "$" lets through) to each string setting in turn."""
+    accepted = []
+    for path in STRING_SETTINGS:
+        data = _full_config()
+        node: Any = data
+        for part in path[:-1]:
+            node = node[part]
+        node[path[-1]] += char
+        dotted = ".".join(map(str, path))
+        try:
+            config.parse(data, "sweep")
+        except ConfigError as exc:
+            assert f": {dotted}: " in str(exc), f"{dotted}: {exc}"
+            assert char not in str(exc) or char == "\n", f"{dotted}: the message holds the raw character: {exc!r}"
+        else:
+            accepted.append(dotted)
+    assert not accepted, f"U+{ord(char):04X} accepted in {accepted}"
+
+
+def test_an_invisible_character_in_a_key_is_shown_escaped():
+    with pytest.raises(ConfigError) as exc:
+        config.parse({"services": {"ui\u202e": {}}}, "inline")
+    assert "services.'ui\\u202e': unknown setting" in str(exc.value)
+    assert "\u202e" not in str(exc.value)
+
+
+def test_the_models_refuse_invisible_characters_without_the_file_too():
+    with pytest.raises(ValueError, match=r"repo_url\n.*contains U\+200B ZERO WIDTH SPACE"):
+        config.GitOps(repo_url="https://github.com/acme/shop\u200b.git")
+    with pytest.raises(ValueError, match=r"namespace\n.*unable to parse raw data as a unicode string"):
+        config.Config(namespace="shop\udc00")
+
+
+@pytest.mark.parametrize(
+    ("section", "values"),
+    [
+        ("services", {"ui": {"resources": {"cpu": "1m", "memory": "1Mi", "memory_limit": "1Mi"}}}),
+        ("services", {"ui": {"resources": {"cpu": "0.001", "memory": "1048576", "memory_limit": "0.001Gi"}}}),
+        ("services", {"ui": {"resources": {"cpu": "0.5", "memory": "1.048576M", "memory_limit": "1.5Mi"}}}),
+        ("stores", {"checkout_redis": {"cpu": "1", "memory": "1Mi"}, "storage_size": "1Mi"}),
+        ("karpenter", {"nodepool": {"consolidate_after": "0s", "expire_after": "2562047h47m16s"}}),
+        ("karpenter", {"nodepool": {"expire_after": "9223372036s"}}),
+        ("secrets", {"refresh_interval": "000000000000000000000000000001h"}),
+        ("gitops", {"repo_url": "git@github.com:acme/shop-gitops.git", "target_revision": "release/1.2"}),
+    ],
+)
+def test_the_smallest_and_largest_values_that_run_stay_valid(section: str, values: dict[str, Any]):
+    cfg = config.parse({section: copy.deepcopy(values)}, "inline")
+    assert getattr(cfg, section) is not None
+
+
+def test_past_the_largest_go_duration_by_one_second_is_refused():
+    with pytest.raises(ConfigError, match=r"karpenter\.nodepool\.expire_after: '9223372037s' is longer than a Go"):
+        config.parse({"karpenter": {"nodepool": {"expire_after": "9223372037s"}}}, "inline")
+
+
+def test_the_course_values_stay_valid():
+    cfg = config.parse({"namespace": "11-senario", "ingress": {"load_balancer_name": "part01-senario11-ui"}}, "course")
+    assert cfg.namespace == "11-senario" and cfg.load_balancer_name == "part01-senario11-ui"
+    assert config.parse({}, "defaults") == config.defaults()

@@ -9,15 +9,16 @@ from __future__ import annotations
 import json
 import math
 import re
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from shopgen import yamlio
 from shopgen.app import SERVICE_NAMES, SYNTHETIC_PREFIX, SYNTHETIC_TEMPLATE
 from shopgen.errors import ConfigError
-from shopgen.platform_config import PlatformConfig
+from shopgen.platform_config import PlatformConfig, Text, Visible, invisible_character, shown
 
 CONFIG_FILENAME = "shopgen.yaml"
 STAGE_NAMES = ("baseline", "readiness", "autoscaling", "overprovisioning", "alb", "prestop")
@@ -35,14 +36,6 @@ _IMAGE = (
     r"(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$"
 )
 
-DnsLabel = Annotated[str, Field(pattern=_DNS_LABEL, min_length=1, max_length=63)]
-CpuQuantity = Annotated[str, Field(pattern=_CPU)]  # Kubernetes CPU quantity, e.g. 128m
-MemoryQuantity = Annotated[str, Field(pattern=_MEMORY)]  # Kubernetes memory quantity, e.g. 256Mi
-Duration = Annotated[str, Field(pattern=_DURATION)]  # Go duration, e.g. 1m or 720h
-PositiveInt = Annotated[int, Field(gt=0, le=1_000_000)]
-Seconds = Annotated[int, Field(gt=0, le=86_400)]
-Percent = Annotated[int, Field(gt=0, le=100)]
-
 _MEMORY_FACTORS = {
     "": 1,
     "k": 10**3,
@@ -54,16 +47,74 @@ _MEMORY_FACTORS = {
     "Gi": 2**30,
     "Ti": 2**40,
 }
+MIN_MEMORY_BYTES = 2**20  # 1Mi: below it no container starts (and "100" means 100 bytes, not 100Mi)
+MIN_CPU_MILLIS = 1  # 1m: Kubernetes' CPU precision, and its smallest request
+# Go's time.Duration is an int64 of nanoseconds: 2562047h47m16.854775807s at most.
+GO_DURATION_MAX_NS = 2**63 - 1
+_DURATION_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
+
+
+def _memory_exact(quantity: str) -> Decimal:
+    number, unit = re.fullmatch(r"([0-9.]+)([A-Za-z]*)", quantity).groups()  # type: ignore[union-attr]
+    return Decimal(number) * _MEMORY_FACTORS[unit]
 
 
 def memory_bytes(quantity: str) -> float:
     """Bytes of a Kubernetes memory quantity (for comparisons, never for output)."""
-    number, unit = re.fullmatch(r"([0-9.]+)([A-Za-z]*)", quantity).groups()  # type: ignore[union-attr]
-    return float(number) * _MEMORY_FACTORS[unit]
+    return float(_memory_exact(quantity))
+
+
+def _cpu_exact(quantity: str) -> Decimal:
+    return Decimal(quantity[:-1]) if quantity.endswith("m") else Decimal(quantity) * 1000
 
 
 def cpu_millis(quantity: str) -> float:
-    return float(quantity[:-1]) if quantity.endswith("m") else float(quantity) * 1000
+    return float(_cpu_exact(quantity))
+
+
+def _cpu_runs(value: str) -> str:
+    millis = _cpu_exact(value)
+    if millis < MIN_CPU_MILLIS:
+        raise ValueError(f"{shown(value)} is below 1m, the smallest CPU quantity Kubernetes takes")
+    if millis != millis.to_integral_value():
+        raise ValueError(f"{shown(value)} is finer than 1m, the precision of a Kubernetes CPU quantity")
+    return value
+
+
+def _memory_runs(value: str) -> str:
+    if _memory_exact(value) < MIN_MEMORY_BYTES:
+        raise ValueError(
+            f"{shown(value)} is below 1Mi, too little to run anything (a plain number counts bytes: write e.g. 256Mi)"
+        )
+    return value
+
+
+def _fits_go_duration(value: str) -> str:
+    seconds = 0
+    for digits, unit in re.findall(r"([0-9]+)([smh])", value):
+        if len(digits.lstrip("0")) > 19:  # more than any int64 holds; int() of thousands of digits is refused
+            seconds = GO_DURATION_MAX_NS
+            break
+        seconds += int(digits) * _DURATION_UNIT_SECONDS[unit]
+    if seconds * 10**9 > GO_DURATION_MAX_NS:
+        raise ValueError(
+            f"{shown(value)} is longer than a Go duration holds (2562047h47m16s at most); "
+            "the controllers that read it would refuse it"
+        )
+    return value
+
+
+# Pattern first (its message says what form is expected), then what the form alone cannot say.
+DnsLabel = Annotated[str, Field(pattern=_DNS_LABEL, min_length=1, max_length=63), Visible]
+# Kubernetes CPU quantity, e.g. 128m; at least 1m, in whole millicores.
+CpuQuantity = Annotated[str, Field(pattern=_CPU), AfterValidator(_cpu_runs), Visible]
+# Kubernetes memory quantity, e.g. 256Mi; at least 1Mi.
+MemoryQuantity = Annotated[str, Field(pattern=_MEMORY), AfterValidator(_memory_runs), Visible]
+# Go duration, e.g. 1m or 720h; at most Go's largest time.Duration.
+Duration = Annotated[str, Field(pattern=_DURATION), AfterValidator(_fits_go_duration), Visible]
+PositiveInt = Annotated[int, Field(gt=0, le=1_000_000)]
+Seconds = Annotated[int, Field(gt=0, le=86_400)]
+Percent = Annotated[int, Field(gt=0, le=100)]
 
 
 class Model(BaseModel):
@@ -79,10 +130,7 @@ class Resources(Model):
 
     @model_validator(mode="after")
     def _sizes(self) -> Resources:
-        if cpu_millis(self.cpu) <= 0:
-            raise ValueError("cpu: must be greater than zero")
-        if memory_bytes(self.memory) <= 0:
-            raise ValueError("memory: must be greater than zero")
+        # CpuQuantity and MemoryQuantity refuse zero and sizes below 1m / 1Mi.
         if memory_bytes(self.memory_limit) < memory_bytes(self.memory):
             raise ValueError(f"memory_limit ({self.memory_limit}) must be >= memory ({self.memory})")
         return self
@@ -165,13 +213,6 @@ class StoreConfig(Model):
     cpu: CpuQuantity = "100m"
     memory: MemoryQuantity
 
-    @field_validator("memory")
-    @classmethod
-    def _positive(cls, value: str) -> str:
-        if memory_bytes(value) <= 0:
-            raise ValueError("must be greater than zero")
-        return value
-
 
 class Stores(Model):
     """Backing stores: memory request = limit, a CPU request, no CPU limit (SPEC §1)."""
@@ -189,19 +230,19 @@ class Stores(Model):
 
 
 class Cluster(Model):
-    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$", max_length=100)] = "part01"
-    region: Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-[0-9]+$")] = "us-west-2"
-    kubernetes_version: Annotated[str, Field(pattern=r"^1\.[0-9]{2}$")] = "1.35"
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$", max_length=100), Visible] = "part01"
+    region: Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-[0-9]+$"), Visible] = "us-west-2"
+    kubernetes_version: Annotated[str, Field(pattern=r"^1\.[0-9]{2}$"), Visible] = "1.35"
 
 
 class Ingress(Model):
-    load_balancer_name: str | None = Field(None, description="default <cluster>-<namespace>-ui; at most 32 chars")
+    load_balancer_name: Text | None = Field(None, description="default <cluster>-<namespace>-ui; at most 32 chars")
     scheme: Literal["internet-facing", "internal"] = "internet-facing"
     deregistration_delay_seconds: Seconds = Field(60, description="below the ui's preStop sleep (prestop)")
 
 
 class Hpa(Model):
-    target: str = "ui"
+    target: Text = "ui"
     min_replicas: PositiveInt = 2
     max_replicas: PositiveInt = 10
     cpu_utilization: Percent = 55
@@ -229,7 +270,7 @@ class Autoscaling(Model):
 class NodePool(Model):
     name: DnsLabel = "default"
     architectures: tuple[Literal["amd64", "arm64"], ...] = ("amd64",)
-    instance_categories: tuple[Annotated[str, Field(pattern=r"^[a-z]+$")], ...] = ("t", "c", "m", "r")
+    instance_categories: tuple[Annotated[str, Field(pattern=r"^[a-z]+$"), Visible], ...] = ("t", "c", "m", "r")
     capacity_types: tuple[Literal["spot", "on-demand", "reserved"], ...] = ("spot", "on-demand")
     cpu_limit: PositiveInt = 1000
     consolidate_after: Duration = "1m"
@@ -247,7 +288,7 @@ class NodePool(Model):
 
 class NodeClass(Model):
     name: DnsLabel = "default"
-    ami_alias: Annotated[str, Field(pattern=r"^[a-z0-9]+@[A-Za-z0-9.\-_]+$")] = Field(
+    ami_alias: Annotated[str, Field(pattern=r"^[a-z0-9]+@[A-Za-z0-9.\-_]+$"), Visible] = Field(
         "bottlerocket@latest", description="pin a version (bottlerocket@v1.x.y) for production"
     )
     system_reserved_cpu: CpuQuantity = "100m"
@@ -262,7 +303,9 @@ class Karpenter(Model):
 class Overprovisioning(Model):
     replicas: PositiveInt = 10
     memory: MemoryQuantity = "100Mi"
-    image: Annotated[str, Field(pattern=_IMAGE, max_length=255)] = "public.ecr.aws/eks-distro/kubernetes/pause:3.7"
+    image: Annotated[str, Field(pattern=_IMAGE, max_length=255), Visible] = (
+        "public.ecr.aws/eks-distro/kubernetes/pause:3.7"
+    )
     priority_value: Annotated[int, Field(lt=0, ge=-1_000_000_000)] = -1
 
 
@@ -273,9 +316,10 @@ class Secrets(Model):
 
 
 class GitOps(Model):
-    repo_url: Annotated[str, Field(pattern=r"^(https://|ssh://|git@)\S+$")] = REPO_URL_PLACEHOLDER
-    initial_stage: str = "baseline"
-    target_revision: Annotated[str, Field(min_length=1, pattern=r"^\S+$")] = "main"
+    # \S is Unicode-aware: it admits U+200B and U+202E, which Visible refuses.
+    repo_url: Annotated[str, Field(pattern=r"^(https://|ssh://|git@)\S+$"), Visible] = REPO_URL_PLACEHOLDER
+    initial_stage: Text = "baseline"
+    target_revision: Annotated[str, Field(min_length=1, pattern=r"^\S+$"), Visible] = "main"
 
     @field_validator("initial_stage")
     @classmethod
@@ -286,9 +330,9 @@ class GitOps(Model):
 
 
 class App(Model):
-    image_tag: Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")] = "0.7.1"
-    image_registry: Annotated[str, Field(pattern=r"^[a-z0-9.\-:/]+$")] = "public.ecr.aws/aws-containers"
-    image_digests: dict[str, Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")]] = Field(
+    image_tag: Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"), Visible] = "0.7.1"
+    image_registry: Annotated[str, Field(pattern=r"^[a-z0-9.\-:/]+$"), Visible] = "public.ecr.aws/aws-containers"
+    image_digests: dict[Text, Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$"), Visible]] = Field(
         default_factory=dict,
         description="pin app services by digest, e.g. {ui: 'sha256:…'}: image becomes <repo>:<tag>@<digest>",
     )
@@ -375,6 +419,7 @@ def parse(data: Any, source: str, raw: Any = None) -> Config:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: the top level must be a mapping of settings, not {type(data).__name__}")
+    _refuse_surrogates(data, source, raw, ())
     merged = _merge(defaults().model_dump(mode="json"), data)
     try:
         # JSON mode keeps strict typing (no "3" for 3, no 1 for True) while taking YAML lists as tuples.
@@ -393,9 +438,29 @@ def parse(data: Any, source: str, raw: Any = None) -> Config:
         raise ConfigError("\n  ".join(lines)) from None  # one error line, then indented ones
 
 
+def _refuse_surrogates(data: Any, source: str, raw: Any, loc: tuple[str, ...]) -> None:
+    """A lone surrogate (YAML "\\uD800") is no character: JSON, UTF-8 and the config hash cannot carry it.
+
+    Checked before parse's JSON round trip, which would otherwise fail as "<root>: Invalid JSON".
+    """
+    if isinstance(data, str):
+        if _SURROGATE.search(data):
+            raise ConfigError(_located(source, raw, loc, f"{shown(data)} contains {invisible_character(data)}"))
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            if _SURROGATE.search(key):
+                raise ConfigError(_located(source, raw, (*loc, key), f"the key contains {invisible_character(key)}"))
+            _refuse_surrogates(value, source, raw, (*loc, key))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            _refuse_surrogates(value, source, raw, (*loc, str(index)))
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
 _PATTERN_HELP = {
     _DNS_LABEL: "is not a DNS label (lowercase letters, digits and inner '-', at most 63)",
-    _CPU: "is not a CPU quantity (e.g. 128m or 0.5), and must be above zero",
+    _CPU: "is not a CPU quantity of at least 1m (whole millicores like 128m, or cores like 0.5)",
     _MEMORY: "is not a memory quantity (e.g. 256Mi or 1Gi)",
     _DURATION: "is not a duration (e.g. 30s, 1m, 720h)",
     _IMAGE: "is not a container image reference (e.g. registry.example.com/pause:3.7)",
@@ -421,16 +486,21 @@ def _message(error: dict[str, Any]) -> str:
         return "required setting is missing"
     if kind == "string_pattern_mismatch":
         pattern = (error.get("ctx") or {}).get("pattern", "")
-        shown = repr(error.get("input"))
-        shown = shown if len(shown) <= 80 else shown[:80] + "…"  # a 1 MB value must not become a 1 MB message
-        return f"{shown} {_PATTERN_HELP.get(pattern, 'has the wrong form (pattern ' + pattern + ')')}"
+        value = error.get("input")
+        text = f"{shown(value)} {_PATTERN_HELP.get(pattern, 'has the wrong form (pattern ' + pattern + ')')}"
+        found = invisible_character(value) if isinstance(value, str) else None
+        # e.g. NEL (U+0085) or U+2028, which a \S pattern refuses as whitespace: say which character it is.
+        return f"{text}; it contains {found}" if found else text
     msg = str(error["msg"])
     return msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
 
 
 def _located(source: str, raw: Any, loc: tuple[str, ...], message: str) -> str:
-    path = ".".join(loc) or "<root>"
-    line = yamlio.line_of(raw, tuple(int(p) if p.isdigit() else p for p in loc)) if raw is not None else None
+    # A key is shown escaped when it holds what a terminal would obey (ESC, bidi overrides, surrogates).
+    path = ".".join(part if part.isprintable() else shown(part) for part in loc) or "<root>"
+    # List indexes are ASCII digits; a key like "²" is a key (str.isdigit() is True for it, int() refuses it).
+    parts = tuple(int(p) if p.isascii() and p.isdigit() else p for p in loc)
+    line = yamlio.line_of(raw, parts) if raw is not None else None
     where = f"{source}:{line}" if line else source
     return f"{where}: {path}: {message}"
 

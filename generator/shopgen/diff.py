@@ -15,7 +15,6 @@ import difflib
 import enum
 import hashlib
 import html
-import itertools
 import json
 import re
 from collections import Counter
@@ -25,6 +24,7 @@ from typing import Any, Literal
 
 from shopgen import yamlio
 from shopgen.errors import ConfigError, ShopgenError
+from shopgen.validate.credentials import is_credential_name
 
 # ---------------------------------------------------------------------------------------------------
 # Paths
@@ -278,44 +278,9 @@ AnyDiff = ResourceDiff | TreeDiff
 
 # ---------------------------------------------------------------------------------------------------
 # Redaction: applied to every manifest before it is compared, so no view can leak a credential.
+# Which names hold one is ``is_credential_name``'s call, the same validate makes.
 
-_CREDENTIAL_WORDS = frozenset(
-    {
-        "password", "passwd", "passphrase", "pass", "secret", "secrets", "token", "tokens",
-        "apikey", "privatekey", "credential", "credentials",
-    }
-)  # fmt: skip
-_CREDENTIAL_PAIRS = frozenset(
-    {
-        ("api", "key"), ("private", "key"), ("access", "key"), ("secret", "key"), ("session", "key"),
-        ("client", "key"), ("tls", "key"), ("signing", "key"), ("encryption", "key"), ("auth", "key"),
-        ("master", "key"),
-    }
-)  # fmt: skip
-# A key ending in one of these names or points at a credential (secretKeyRef, secretName,
-# passwordFile, tokenPath), it does not hold one, so its value stays readable.
-_REFERENCE_WORDS = frozenset(
-    {
-        "ref", "refs", "name", "names", "selector", "selectors", "store", "path", "paths", "file",
-        "files", "arn", "kind", "namespace", "mode", "type", "provider", "url", "uri", "endpoint",
-        "seconds", "interval", "duration", "ttl", "policy", "version",
-    }
-)  # fmt: skip
-_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
-_ENV_STYLE = re.compile(r"[A-Z0-9_]+")
 _LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"  # holds a whole manifest, Secrets too
-
-
-def is_credential_key(key: str) -> bool:
-    """Whether a field or env var named ``key`` holds a credential (password, token, *_KEY, …)."""
-    words = [w.lower() for w in _WORD.findall(key)]
-    if not words or words[-1] in _REFERENCE_WORDS:
-        return False
-    if any(w in _CREDENTIAL_WORDS for w in words):
-        return True
-    if any(pair in _CREDENTIAL_PAIRS for pair in itertools.pairwise(words)):
-        return True
-    return bool(_ENV_STYLE.fullmatch(key)) and len(words) > 1 and words[-1] == "key"
 
 
 def digest(value: Any) -> str:
@@ -327,31 +292,26 @@ def digest(value: Any) -> str:
 def redact(manifest: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of a manifest with every credential replaced by its digest (Secret data, password: …)."""
     is_secret = manifest.get("kind") == "Secret"
-    # External Secrets' ``secretKey`` names a key in the Secret it produces; it holds no credential.
-    api_version = manifest.get("apiVersion")
-    ref_keys = (
-        {"secretKey"} if isinstance(api_version, str) and api_version.startswith("external-secrets.io/") else set()
-    )
     out: dict[str, Any] = {}
     for key, value in manifest.items():
         if is_secret and key in ("data", "stringData"):
             out[key] = _digest_all(value)
         else:
-            out[key] = _redact(value, key, ref_keys)
+            out[key] = _redact(value, key)
     return out
 
 
-def _redact(value: Any, key: str | None, ref_keys: set[str]) -> Any:
+def _redact(value: Any, key: str | None) -> Any:
     if isinstance(value, dict):
         name = value.get("name")
         # env entries, Helm parameters: {name: DB_PASSWORD, value: "..."}
-        env_like = isinstance(name, str) and "value" in value and is_credential_key(name)
-        return {k: _digest_all(v) if env_like and k == "value" else _redact(v, k, ref_keys) for k, v in value.items()}
+        env_like = isinstance(name, str) and "value" in value and is_credential_name(name)
+        return {k: _digest_all(v) if env_like and k == "value" else _redact(v, k) for k, v in value.items()}
     if isinstance(value, list):
-        return [_redact(item, key, ref_keys) for item in value]  # items inherit the list's key
+        return [_redact(item, key) for item in value]  # items inherit the list's key
     if value is None or isinstance(value, bool) or key is None:
         return value
-    if key == _LAST_APPLIED or (key not in ref_keys and is_credential_key(key)):
+    if key == _LAST_APPLIED or is_credential_name(key):
         return digest(value)
     return value
 
@@ -640,8 +600,8 @@ def _file_change(path: str, old: str | None, new: str | None) -> FileChange | No
     if path.endswith(_YAML_SUFFIXES):
         before, after = _load_docs(old, path), _load_docs(new, path)
         if before is not None and after is not None:
-            before = [redact(d) if isinstance(d, dict) else _redact(d, None, set()) for d in before]
-            after = [redact(d) if isinstance(d, dict) else _redact(d, None, set()) for d in after]
+            before = [redact(d) if isinstance(d, dict) else _redact(d, None) for d in before]
+            after = [redact(d) if isinstance(d, dict) else _redact(d, None) for d in after]
             if len(before) == 1 and len(after) == 1:
                 fields = tuple(diff_values(before[0], after[0]))
             else:

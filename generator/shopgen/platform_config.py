@@ -8,19 +8,65 @@ upstream release, the comment names the release it was checked against.
 from __future__ import annotations
 
 import ipaddress
+import unicodedata
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+# Characters no setting may hold: controls (NUL, ESC, DEL, C1), format characters (zero-width space,
+# bidi overrides), lone surrogates, and line/paragraph separators. They would reach a cluster, a
+# terminal or a git remote as something other than what the reader of shopgen.yaml sees.
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+_CATEGORY_WORDS = {
+    "Cc": "a control character",
+    "Cf": "an invisible format character",
+    "Cs": "a lone surrogate: half of a UTF-16 pair, not a character (write e.g. \\U0001F680 above U+FFFF)",
+    "Zl": "a line separator",
+    "Zp": "a paragraph separator",
+}
+
+
+def shown(value: str, limit: int = 80) -> str:
+    """``repr`` of a value for an error message: escapes what a terminal would obey, and stays short."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def invisible_character(value: str) -> str | None:
+    """Describe the first control or invisible character of ``value`` (None when it has none)."""
+    if value.isprintable():  # the common case, at C speed; isprintable() is False for every category above
+        return None
+    for char in value:
+        category = unicodedata.category(char)
+        if category in _INVISIBLE_CATEGORIES:
+            name = unicodedata.name(char, "") if category != "Cs" else ""
+            return f"U+{ord(char):04X}{' ' + name if name else ''}, {_CATEGORY_WORDS[category]}"
+    return None
+
+
+def _visible(value: str) -> str:
+    found = invisible_character(value)
+    if found is not None:
+        raise ValueError(f"{shown(value)} contains {found}; settings take visible text only")
+    return value
+
+
+# Put last in an Annotated string type (after Field(pattern=...)) so a pattern's own message comes first.
+Visible = AfterValidator(_visible)
+# Any string setting without a stricter pattern: visible text only.
+Text = Annotated[str, Visible]
 
 # An exact chart version: no ranges, no "latest", no wildcards (Argo CD and Helm would resolve those
 # at sync time, so two syncs of the same commit could install different code).
-ExactVersion = Annotated[str, Field(pattern=r"^[0-9]+\.[0-9]+\.[0-9]+$")]
+ExactVersion = Annotated[str, Field(pattern=r"^[0-9]+\.[0-9]+\.[0-9]+$"), Visible]
 # A terraform module constraint pinned to one major: "~> 21.0" allows 21.x, never 22.
-ModuleConstraint = Annotated[str, Field(pattern=r"^~> [0-9]+\.[0-9]+(\.[0-9]+)?$")]
-ChartRepo = Annotated[str, Field(pattern=r"^(https://|oci://)[A-Za-z0-9][A-Za-z0-9.\-/_:]*$")]
-ChartName = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)]
-InstanceType = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")]
+ModuleConstraint = Annotated[str, Field(pattern=r"^~> [0-9]+\.[0-9]+(\.[0-9]+)?$"), Visible]
+ChartRepo = Annotated[str, Field(pattern=r"^(https://|oci://)[A-Za-z0-9][A-Za-z0-9.\-/_:]*$"), Visible]
+ChartName = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63), Visible]
+InstanceType = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$"), Visible]
 NodeCount = Annotated[int, Field(ge=0, le=1000)]
+# An S3 object key of safe characters (S3's "safe characters" list, and '/').
+StateKey = Annotated[str, Field(pattern=r"^[A-Za-z0-9!_.*'()-][A-Za-z0-9!_.*'()/-]*$", max_length=1024), Visible]
 
 
 class _Model(BaseModel):
@@ -117,13 +163,13 @@ class TerraformBackend(_Model):
     """
 
     # S3's bucket naming rules: 3-63 characters, lowercase letters, digits, dots and hyphens.
-    bucket: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")] = Field(
+    bucket: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"), Visible] = Field(
         description="an existing S3 bucket, versioning on, kept private (the state names your account's ARNs)"
     )
-    key: Annotated[str, Field(pattern=r"^[A-Za-z0-9!_.*'()-][A-Za-z0-9!_.*'()/-]*$", max_length=1024)] | None = Field(
+    key: StateKey | None = Field(
         None, description="object key of the state; default shopgen/<cluster.name>/terraform.tfstate"
     )
-    region: Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-[0-9]+$")] | None = Field(
+    region: Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-[0-9]+$"), Visible] | None = Field(
         None, description="the bucket's region; default cluster.region"
     )
     use_lockfile: bool = Field(True, description="S3-native state locking (Terraform >= 1.10), no DynamoDB table")
@@ -132,10 +178,10 @@ class TerraformBackend(_Model):
 class PlatformConfig(_Model):
     """VPC, EKS, add-ons and the Argo CD bootstrap (SPEC §8); the course's main.tf, modernised."""
 
-    vpc_cidr: str = Field("10.0.0.0/16", description="course: 10.0.0.0/16 (a private IPv4 range, /8 to /18)")
+    vpc_cidr: Text = Field("10.0.0.0/16", description="course: 10.0.0.0/16 (a private IPv4 range, /8 to /18)")
     az_count: Annotated[int, Field(ge=2, le=6)] = Field(3, description="availability zones (course: 3)")
     single_nat_gateway: bool = Field(True, description="one NAT gateway for all AZs (course; cheaper, one AZ SPOF)")
-    endpoint_public_access_cidrs: tuple[str, ...] = Field(
+    endpoint_public_access_cidrs: tuple[Text, ...] = Field(
         ("0.0.0.0/0",), description="who may reach the EKS API endpoint; narrow it to your own address"
     )
     node_group: NodeGroup = NodeGroup()

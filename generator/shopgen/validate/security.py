@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from shopgen.validate.credentials import is_credential_name
 from shopgen.validate.findings import Finding
 from shopgen.validate.policies import (
     Hit,
@@ -27,48 +28,10 @@ from shopgen.validate.policies import (
 
 # --- credential-looking names and values -------------------------------------------------------
 
-_CREDENTIAL_LAST = {"password", "passwd", "pwd", "passphrase", "token", "apikey", "credential", "credentials"}
-_CREDENTIAL_PAIRS = {
-    ("api", "key"),
-    ("access", "key"),
-    ("private", "key"),
-    ("secret", "key"),
-    ("client", "secret"),
-    ("shared", "secret"),
-    ("webhook", "secret"),
-    ("secret", "string"),  # terraform: aws_secretsmanager_secret_version.secret_string
-}
 _AWS_KEY_ID = re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b")
 _PRIVATE_KEY = re.compile(r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----")
 _URL_PASSWORD = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+:([^/\s@]+)@")
 _FLAG_CREDENTIAL = re.compile(r"--?([A-Za-z][A-Za-z0-9_-]*)=(\S+)")
-
-
-def _tokens(name: str) -> list[str]:
-    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
-    return [t for t in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if t]
-
-
-def looks_like_credential_name(name: str) -> bool:
-    """``DB_PASSWORD``, ``secret_key``, ``AWS_ACCESS_KEY_ID`` yes; ``secret_name``, ``secretKeyRef`` no.
-
-    A credential noun must end the name (``..._name``, ``..._id``, ``...Ref`` are references to one).
-    camelCase ``secretKey`` is External Secrets' key-name field, not a key, so the secret/key pair
-    counts only in snake, kebab or upper case.
-    """
-    tokens = _tokens(name)
-    if not tokens:
-        return False
-    if tokens[-1] in _CREDENTIAL_LAST or tokens == ["secret"]:
-        return True
-    if tokens[-3:] == ["access", "key", "id"] or (
-        tokens[-2:] == ["secret", "string"] or tokens[-3:-1] == ["secret", "string"]
-    ):
-        return True
-    pair = tuple(tokens[-2:])
-    if pair == ("secret", "key") and re.search(r"[a-z]Key", name):
-        return False
-    return pair in _CREDENTIAL_PAIRS
 
 
 def _is_reference(value: str) -> bool:
@@ -91,7 +54,7 @@ def credential_in_value(value: str) -> str | None:
     if match and not _is_reference(match.group(1)):
         return "a password in a URL"
     for flag in _FLAG_CREDENTIAL.finditer(value):
-        if looks_like_credential_name(flag.group(1)) and not _is_reference(flag.group(2)):
+        if is_credential_name(flag.group(1)) and not _is_reference(flag.group(2)):
             return f"a --{flag.group(1)} value"
     return None
 
@@ -289,7 +252,7 @@ def _plaintext_in_manifest(manifest: Manifest) -> Iterator[tuple[PathParts, str]
                     yield (section, key), f"Secret {section} {key!r} holds a value in the repository"
     if kind == "ConfigMap":
         for key, value in (manifest.get("data") or {}).items():
-            if isinstance(value, str) and looks_like_credential_name(key) and not _is_reference(value):
+            if isinstance(value, str) and is_credential_name(key) and not _is_reference(value):
                 yield ("data", key), f"ConfigMap key {key!r} looks like a credential and holds a literal value"
     yield from _plaintext_in_containers(manifest)
     yield from _embedded_credentials(manifest, ())
@@ -304,7 +267,7 @@ def _plaintext_in_containers(manifest: Manifest) -> Iterator[tuple[PathParts, st
             if not isinstance(env, dict):
                 continue
             name, value = str(env.get("name", "")), env.get("value")
-            if isinstance(value, str) and looks_like_credential_name(name) and not _is_reference(value):
+            if isinstance(value, str) and is_credential_name(name) and not _is_reference(value):
                 yield (*parts, "env", i, "value"), f"env {name} is a literal credential"
 
 
@@ -405,10 +368,10 @@ class _Scope:
             name = key.rsplit(".", 1)[-1]
             if key == "name":
                 last = value.rsplit(".", 1)[-1]
-                self.named_credential = value if looks_like_credential_name(last) else None
-            elif literal and looks_like_credential_name(name):
+                self.named_credential = value if is_credential_name(last) else None
+            elif literal and is_credential_name(name):
                 return f"{key} is a literal credential"
-            elif literal and key == "default" and self.variable and looks_like_credential_name(self.variable):
+            elif literal and key == "default" and self.variable and is_credential_name(self.variable):
                 return f"variable {self.variable} has a literal default"
             elif literal and key == "value" and self.named_credential:
                 return f"the value set for {self.named_credential} is a literal credential"
