@@ -605,3 +605,52 @@ def test_hand_edit_is_named_by_check_validate_and_promote_and_replaced_only_with
     assert run_cli("synth", "--out", repo).code == 0  # drops the deleted file from generated.json
     assert run_cli("synth", "--check", "--out", repo).code == 0
     assert "drift.hand-edit" not in run_cli("validate", "--out", repo).out
+
+
+# --- faults while removing and while undoing ----------------------------------------------------------
+
+
+def _operation_paths(args: Sequence[str | Path], tmp: Path) -> list[str]:
+    """The path of each file operation of a run, in order (the writer's tests-only log)."""
+    log = tmp / "operation-paths"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHOPGEN_FAULT")}
+    env["SHOPGEN_FAULT_LOG"] = str(log)
+    result = subprocess.run([SHOPGEN, *map(str, args)], env=env, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    return log.read_text().splitlines()
+
+
+def test_an_emptied_folder_that_cannot_be_removed_is_named_and_nothing_changes(rendered: Path, tmp_path: Path):
+    """Removing platform/'s only file empties the folder; a failing rmdir is exit 2 naming it, not a crash."""
+    base = copy(rendered, tmp_path / "base")
+    (base / "shopgen.yaml").write_text(EDITS["remove"])
+    probe = copy(base, tmp_path / "probe")
+    paths = _operation_paths(["synth", "--out", probe], tmp_path)
+    at = paths.index(str(probe / "platform")) + 1
+    work = copy(base, tmp_path / "work")
+    before = tree_bytes(work)
+    result = child("synth", "--out", work, fault=f"eacces:{at}")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(f"shopgen: error: {work / 'platform'}: cannot remove the emptied folder")
+    assert "Permission denied" in result.stderr and "nothing was changed" in result.stderr
+    assert tree_bytes(work) == before and not journal_of(work).exists()
+
+
+def test_a_full_disk_during_undo_is_completed_by_the_next_run(rendered: Path, tmp_path: Path):
+    base = copy(rendered, tmp_path / "base")
+    (base / "shopgen.yaml").write_text(EDITS["remove"])
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    (fresh / "shopgen.yaml").write_text(EDITS["remove"])
+    assert run_cli("synth", "--out", fresh).code == 0
+    count = operations(["synth", "--out", copy(base, tmp_path / "count")], tmp_path)
+    work = copy(base, tmp_path / "work")
+    result = child("synth", "--out", work, fault=f"enospc:{count // 2}+")  # the disk stays full
+    assert result.returncode == 2, result.stderr
+    assert "undoing the run failed too" in result.stderr and "the next shopgen run completes it" in result.stderr
+    assert journal_of(work).exists()
+    assert run_cli("synth", "--check", "--out", work).code == 1  # a mixed tree is reported, never passed
+    again = run_cli("synth", "--out", work)
+    assert again.code == 0, again.err
+    assert "completed an interrupted shopgen run" in again.err
+    assert tree_bytes(work) == tree_bytes(fresh)

@@ -305,6 +305,8 @@ def _plant(kind: str, path: Path) -> None:
 def test_every_read_of_the_repository_is_bounded(rel: str, kind: str, args: tuple[str, ...], tmp_path: Path, git_env):
     repo = committed_repo(tmp_path)
     (repo / "shopgen.yaml").write_text(UPDATE)  # no fast path: the full run reads everything
+    git(repo, "add", "shopgen.yaml")
+    git(repo, "commit", "-qm", "config")  # promote commits only on a committed config
     _plant(kind, repo / rel)
     result = child(*args, cwd=repo, timeout=60)
     assert result.returncode == 2, result.stderr

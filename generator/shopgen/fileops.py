@@ -18,8 +18,10 @@ from pathlib import Path
 
 from shopgen.errors import WriteError
 
-FAULT_ENV = "SHOPGEN_FAULT"  # tests only: "kill:N", "enospc:N", "eacces:N" or "erofs:N" at file operation N
+# tests only: "kill:N", "enospc:N", "eacces:N" or "erofs:N" at file operation N; "enospc:N+" from N on
+FAULT_ENV = "SHOPGEN_FAULT"
 FAULT_COUNT_ENV = "SHOPGEN_FAULT_COUNT"  # tests only: a file that receives the number of file operations at exit
+FAULT_LOG_ENV = "SHOPGEN_FAULT_LOG"  # tests only: a file that receives each operation's path, one per line
 _FAULT_ERRNO = {"enospc": errno.ENOSPC, "eacces": errno.EACCES, "erofs": errno.EROFS}
 
 
@@ -29,21 +31,30 @@ class _Faults:
     def __init__(self) -> None:
         spec = os.environ.get(FAULT_ENV, "")
         kind, _, at = spec.partition(":")
+        self.onward = at.endswith("+") and kind != "kill"  # a full disk stays full: the undo fails too
+        at = at.removesuffix("+")
         self.kind = kind if kind in (*_FAULT_ERRNO, "kill") and at.isdigit() else ""
         self.at = int(at) if self.kind else 0
         self.count = 0
         self.report = os.environ.get(FAULT_COUNT_ENV, "")
-        if self.report:
+        self.log_to = os.environ.get(FAULT_LOG_ENV, "")
+        self.paths: list[str] = []
+        if self.report or self.log_to:
             atexit.register(self._report)
 
     def _report(self) -> None:
-        Path(self.report).write_text(f"{self.count}\n")
+        if self.report:
+            Path(self.report).write_text(f"{self.count}\n")
+        if self.log_to:
+            Path(self.log_to).write_text("".join(f"{p}\n" for p in self.paths))
 
     def step(self, path: Path) -> None:
-        if not (self.kind or self.report):
+        if not (self.kind or self.report or self.log_to):
             return
         self.count += 1
-        if self.count != self.at:
+        if self.log_to:
+            self.paths.append(str(path))
+        if self.count != self.at and not (self.onward and self.count > self.at):
             return
         if self.kind == "kill":
             os.kill(os.getpid(), signal.SIGKILL)
@@ -114,6 +125,10 @@ def remove(path: Path, root: Path) -> None:
     except OSError as exc:
         raise WriteError(f"{path}: cannot remove: {exc.strerror or exc}") from None
     parent = path.parent
-    while parent != root and parent.is_dir() and not any(parent.iterdir()):
-        parent.rmdir()
-        parent = parent.parent
+    try:
+        while parent != root and parent.is_dir() and not any(parent.iterdir()):
+            fault_step(parent)
+            parent.rmdir()
+            parent = parent.parent
+    except OSError as exc:
+        raise WriteError(f"{parent}: cannot remove the emptied folder: {exc.strerror or exc}") from None

@@ -100,12 +100,22 @@ def read_tree(top: Path, ref: str, prefixes: Iterable[str]) -> dict[str, str]:
 
 
 def dirty_paths(top: Path, paths: Sequence[str]) -> list[str]:
-    """Paths with changes not committed (staged, unstaged or untracked) among ``paths``."""
+    """Paths with changes not committed (staged, unstaged or untracked) among ``paths``.
+
+    In ``--porcelain -z`` a rename or copy entry is followed by its source path as a field of its
+    own, with no status: both paths are changed.
+    """
     proc = run_git(["status", "--porcelain=v1", "-z", "--untracked-files=all", "--", *paths], cwd=top)
+    fields = iter(proc.stdout.split(b"\0"))
     found = []
-    for item in proc.stdout.split(b"\0"):
-        if len(item) > 3:
-            found.append(item[3:].decode())
+    for item in fields:
+        if len(item) < 4:
+            continue
+        found.append(item[3:].decode())
+        if item[0:1] in (b"R", b"C") or item[1:2] in (b"R", b"C"):
+            source = next(fields, b"")
+            if source:
+                found.append(source.decode())
     return sorted(set(found))
 
 
@@ -130,14 +140,18 @@ def _tree_of(top: Path, commit: str) -> str:
 def _tree_with(top: Path, parent: str | None, paths: Sequence[str]) -> str:
     """The tree of ``parent`` with ``paths`` as they are in the working tree (a temporary index, not the user's)."""
     with tempfile.TemporaryDirectory(prefix="shopgen-index-") as tmp:
-        env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
-        if parent:
-            run_git(["read-tree", parent], cwd=top, env=env)
-        else:
-            run_git(["read-tree", "--empty"], cwd=top, env=env)
-        listing = "".join(f"{p}\0" for p in paths).encode()
-        run_git(["update-index", "--add", "--remove", "-z", "--stdin"], cwd=top, env=env, input=listing)
-        return run_git(["write-tree"], cwd=top, env=env).stdout.decode().strip()
+        return _index_with(top, parent, paths, {"GIT_INDEX_FILE": str(Path(tmp) / "index")})
+
+
+def _index_with(top: Path, parent: str | None, paths: Sequence[str], env: Mapping[str, str]) -> str:
+    """Fill the index ``env`` names with ``parent`` plus ``paths`` from the working tree; return its tree."""
+    if parent:
+        run_git(["read-tree", parent], cwd=top, env=env)
+    else:
+        run_git(["read-tree", "--empty"], cwd=top, env=env)
+    listing = "".join(f"{p}\0" for p in paths).encode()
+    run_git(["update-index", "--add", "--remove", "-z", "--stdin"], cwd=top, env=env, input=listing)
+    return run_git(["write-tree"], cwd=top, env=env).stdout.decode().strip()
 
 
 def index_lock(top: Path) -> Path | None:
@@ -188,19 +202,56 @@ def commit_paths(top: Path, paths: Sequence[str], message: str) -> str:
     Returns the new commit. A listed file missing from the working tree is removed from the commit.
 
     Builds the tree in a temporary index from HEAD, so other staged changes stay staged and out of
-    the commit; HEAD moves with `update-ref` guarded by its old value.
+    the commit; runs the repository's commit hooks as `git commit` would (they see that index),
+    signs when ``commit.gpgSign`` says so, and moves HEAD with `update-ref` guarded by its old value.
     """
     parent = head(top)
-    tree = _tree_with(top, parent, paths)
-    args = ["commit-tree", tree, "-F", "-"]
-    if parent:
-        args[2:2] = ["-p", parent]
-    commit = run_git(args, cwd=top, input=message.encode()).stdout.decode().strip()
+    with tempfile.TemporaryDirectory(prefix="shopgen-index-") as tmp:
+        env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
+        tree = _index_with(top, parent, paths, env)
+        message = _commit_hooks(top, message, env, Path(tmp) / "COMMIT_EDITMSG")
+        args = ["commit-tree", tree, "-F", "-", *(["-p", parent] if parent else []), *(["-S"] if _signs(top) else [])]
+        commit = run_git(args, cwd=top, env=env, input=message.encode()).stdout.decode().strip()
     ref = symbolic_head(top)
     run_git(["update-ref", "-m", "shopgen promote", ref, commit, parent or ZERO_OID], cwd=top)
+    _run_hook(top, "post-commit", [], {}, check=False)  # as in git commit: its status changes nothing
     # The user's index: the owned paths now match the new HEAD; everything else stays as staged.
     _reset_index(top, paths)
     return commit
+
+
+def _signs(top: Path) -> bool:
+    """Whether git is configured to sign commits (``commit.gpgSign``), which `commit-tree` ignores."""
+    proc = run_git(["config", "--type=bool", "--get", "commit.gpgSign"], cwd=top, check=False)
+    return proc.stdout.decode().strip() == "true"
+
+
+def _commit_hooks(top: Path, message: str, env: Mapping[str, str], message_file: Path) -> str:
+    """pre-commit, prepare-commit-msg and commit-msg, in git commit's order; the message they leave.
+
+    A hook that fails refuses the commit, as with `git commit`; the message is cleaned up as
+    `git commit -F` cleans it (``git stripspace``: whitespace only, comments kept).
+    """
+    _run_hook(top, "pre-commit", [], env)
+    message_file.write_text(message, encoding="utf-8")
+    _run_hook(top, "prepare-commit-msg", [str(message_file), "message"], env)
+    _run_hook(top, "commit-msg", [str(message_file)], env)
+    edited = message_file.read_bytes()
+    return run_git(["stripspace"], cwd=top, input=edited).stdout.decode("utf-8", errors="replace")
+
+
+def _run_hook(top: Path, name: str, args: Sequence[str], env: Mapping[str, str], *, check: bool = True) -> None:
+    """Run the repository's ``name`` hook (core.hooksPath honoured) with `git hook run` (git >= 2.36)."""
+    proc = run_git(["hook", "run", "--ignore-missing", name, "--", *args], cwd=top, env=env, check=False)
+    if proc.returncode == 0 or not check:
+        return
+    said = _said(proc)
+    if "is not a git command" in said:
+        raise GitError(
+            "this git cannot run the repository's commit hooks for shopgen (`git hook run` needs git >= 2.36); "
+            "upgrade git, or promote with --no-commit and commit yourself"
+        )
+    raise GitError(f"the {name} hook refused the commit: {said}")
 
 
 def symbolic_head(top: Path) -> str:

@@ -154,6 +154,21 @@ def read(root: Path) -> dict[str, Any] | None:
     return data
 
 
+def files_in_place(root: Path) -> bool:
+    """True when no journal is pending, or every file of it is already in place.
+
+    Then only a promotion's commit is left (its hooks are running, or a kill came before it): the
+    tree is complete, so a read-only command may read it. A foreign journal is refused as by read().
+    """
+    data = read(root)
+    if data is None:
+        return True
+    for rel, text in data["writes"].items():
+        if untrusted.read_bytes(root / rel, untrusted.MANIFEST_LIMIT) != text.encode("utf-8"):
+            return False
+    return all(untrusted.read_bytes(root / rel, untrusted.MANIFEST_LIMIT) is None for rel in data["removes"])
+
+
 def _moved_on(root: Path, rel: str, before: str | None, new: str | None) -> str | None:
     """Why the file at ``rel`` is no longer as the interrupted run left it (None: it is)."""
     from shopgen.state import digest

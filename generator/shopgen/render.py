@@ -96,20 +96,23 @@ def synthesize(groups: dict[str, list[Component]]) -> dict[str, list[Resource]]:
     objects (see ObjectRegistry). One chart means one jsii round trip to synthesize everything; the
     registry maps the chart's output back to each component's objects.
     """
-    from shopgen.node import load_cdk8s
+    from shopgen.node import load_cdk8s, node_guard
 
     cdk8s = load_cdk8s()  # before any construct module imports it: a missing Node is a clear error
-    from shopgen.constructs.base import ShopChart
+    with node_guard():  # every jsii round trip: a Node that dies is an error, never a silent exit
+        from shopgen.constructs.base import ShopChart
 
-    classes = _construct_classes()
-    chart = ShopChart(cdk8s.App(), "shop")
-    built_components: dict[Component, Any] = {}
-    for group in groups.values():
-        for component in group:
-            if component not in built_components:
-                construct = classes[component.construct](chart, f"c{len(built_components)}", **dict(component.props))
-                built_components[component] = construct
-    manifests = [_plain(m) for m in chart.to_json()]
+        classes = _construct_classes()
+        chart = ShopChart(cdk8s.App(), "shop")
+        built_components: dict[Component, Any] = {}
+        for group in groups.values():
+            for component in group:
+                if component not in built_components:
+                    props = dict(component.props)
+                    built_components[component] = classes[component.construct](
+                        chart, f"c{len(built_components)}", **props
+                    )
+        manifests = [_plain(m) for m in chart.to_json()]
     created = chart.registry.created
     if [(m["kind"], m["metadata"]["name"]) for m in manifests] != created:
         raise RenderError("cdk8s returned its objects in another order than they were built (a shopgen bug)")

@@ -92,9 +92,10 @@ def synth(
     completed = None
     if pending_journal(root):
         if check:
-            refuse_if_interrupted(root, Interrupted)
-        with locked(root):
-            completed = complete_interrupted(root)
+            refuse_if_interrupted(root, Interrupted)  # read-only: never completes anything
+        else:
+            with locked(root):
+                completed = complete_interrupted(root)
     cfg, _ = load_config(config_path, out_root=root)
     active = read_active_stage(root, cfg)
     wanted = stages_to_render(stages, active)

@@ -225,9 +225,10 @@ def refuse_if_interrupted(root: Path, error: type[ShopgenError] = ShopgenError) 
     """Commands that read the tree refuse a half-applied one: the interrupted run must be completed first.
 
     ``error`` picks the exit status: 2 by default, 1 (``Interrupted``) where a check reports it. A
-    journal inside the repository is refused (exit 2) without advice to run it.
+    journal inside the repository is refused (exit 2) without advice to run it. A journal whose
+    files are all in place (a promotion's commit hooks are running) leaves a complete tree to read.
     """
-    if journal.pending(root):
+    if journal.pending(root) and not journal.files_in_place(root):
         raise error(
             f"{root}: an interrupted shopgen run is pending (its journal: {journal.path_for(root)}); "
             "run `shopgen synth` to complete it"
