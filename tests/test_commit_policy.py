@@ -150,3 +150,18 @@ def test_a_staged_rename_of_an_owned_path_is_named_exactly(tmp_path: Path, git_e
     assert result.code == 2, result.err
     lines = result.err.splitlines()
     assert "  argocd/application-shop.yaml" in lines and "  argocd/application-renamed.yaml" in lines, result.err
+
+
+# --- 6. line endings ----------------------------------------------------------------------------------
+
+
+def test_a_checkout_with_autocrlf_is_not_a_hand_edit(tmp_path: Path, git_env):
+    """Every file shopgen writes is eol=lf in .gitattributes: core.autocrlf=true leaves the bytes alone."""
+    repo = committed_repo(tmp_path)
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "-c", "core.autocrlf=true", str(repo), str(clone))
+    written = json.loads((clone / ".shopgen/generated.json").read_text())["files"]
+    assert not [rel for rel in written if b"\r\n" in (clone / rel).read_bytes()]
+    check = run_cli("synth", "--check", cwd=clone)
+    assert check.code == 0, check.err
+    assert run_cli("promote", "readiness", cwd=clone).code == 0

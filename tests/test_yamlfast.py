@@ -67,6 +67,21 @@ TRICKY = [
     "+1",
     ".5",
     "..",
+    # read as booleans, nulls or numbers by some YAML reader (1.1: PyYAML, go-yaml v2): quoted
+    "y",
+    "Y",
+    "n",
+    "N",
+    "Off",
+    "NULL",
+    "0X1F",
+    "0o17",
+    "1:20",
+    "1e3",
+    ".inf",
+    "<<",
+    "\x85",
+    "a\x85b",
 ]
 scalars = st.one_of(
     st.none(),
@@ -102,6 +117,17 @@ def test_fast_path_is_taken_and_identical_on_every_rendered_object(rendered: Pat
     for stage in ("baseline", "prestop"):
         for obj in load_stage(rendered, stage).values():
             assert fast(obj) == yamlio.dump_ruamel(obj)  # no fallback: the fast path really ran
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.from_regex(r"[A-Za-z/_][A-Za-z0-9_./-]{0,8}", fullmatch=True), st.sampled_from(TRICKY)))
+def test_fast_path_quotes_what_the_ruamel_path_quotes(text):
+    """_surely_plain and the ruamel representer apply one rule: what a reader would misread is quoted."""
+    doc = {text: [text, {"k": text}]}
+    assert yamlio.dump(doc) == yamlio.dump_ruamel(doc)
+    if yamlio.needs_quotes(text):
+        assert not yamlio._surely_plain(text)
+        assert yamlio.dump({"k": text})[3] in "'\"", text
 
 
 def test_words_that_look_plain_match_ruamel():

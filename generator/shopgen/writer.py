@@ -108,6 +108,23 @@ def _acquire(root: Path, lock: Path) -> int:
         return fd
 
 
+def _run_in_flight(root: Path) -> bool:
+    """Whether a live process holds the lock (read-only: its pid, never a lock of our own)."""
+    try:
+        pid = (untrusted.read_text(root / LOCK_FILE, 64) or "").strip()
+    except ShopgenError:
+        return False
+    if not pid.isdigit() or int(pid) == 0:
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except (ProcessLookupError, OverflowError):
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _holder(lock: Path) -> str:
     """The pid in the lock file; a holder that has just locked it may not have written it yet."""
     for _ in range(20):
@@ -225,10 +242,11 @@ def refuse_if_interrupted(root: Path, error: type[ShopgenError] = ShopgenError) 
     """Commands that read the tree refuse a half-applied one: the interrupted run must be completed first.
 
     ``error`` picks the exit status: 2 by default, 1 (``Interrupted``) where a check reports it. A
-    journal inside the repository is refused (exit 2) without advice to run it. A journal whose
-    files are all in place (a promotion's commit hooks are running) leaves a complete tree to read.
+    journal inside the repository is refused (exit 2) without advice to run it. A live run whose
+    files are all in place (a promotion running its commit hooks, which may run `synth --check`)
+    leaves a complete tree to read.
     """
-    if journal.pending(root) and not journal.files_in_place(root):
+    if journal.pending(root) and not (_run_in_flight(root) and journal.files_in_place(root)):
         raise error(
             f"{root}: an interrupted shopgen run is pending (its journal: {journal.path_for(root)}); "
             "run `shopgen synth` to complete it"

@@ -2,9 +2,10 @@
 
 ruamel.yaml's pure-Python emitter is the largest cost of a render. Manifests are plain trees of
 dicts, lists, strings, ints, bools and None in block style, whose layout is simple; the one hard
-part — whether a string may be plain or must be quoted — is still decided by ruamel itself, once
-per distinct string. Anything outside that subset (floats, nested lists, multi-line or very long
-strings, complex keys) raises ``Unsupported`` and the caller falls back to ruamel for the document.
+part — whether a string may be plain or must be quoted — is still decided by ruamel itself (with
+yamlio's rule, ``needs_quotes``, for strings some YAML reader would misread), once per distinct
+string. Anything outside that subset (floats, nested lists, multi-line or very long strings,
+complex keys) raises ``Unsupported`` and the caller falls back to ruamel for the document.
 Tests prove the two paths byte-identical on every rendered object and on generated data.
 """
 
