@@ -21,7 +21,7 @@ module "eks" {
   subnet_ids               = module.vpc.private_subnets
   control_plane_subnet_ids = module.vpc.intra_subnets
 
-  # EKS-managed add-ons (SPEC §8). metrics-server is one too, so Argo CD does not install it.
+  # EKS-managed add-ons. metrics-server is one too, so Argo CD does not install it.
   # vpc-cni and the Pod Identity agent must exist before nodes join.
   addons = {
     coredns = {}

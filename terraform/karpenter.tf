@@ -17,7 +17,7 @@ module "karpenter" {
   iam_role_name            = local.karpenter_controller_role_name
   iam_role_use_name_prefix = false
 
-  # No name prefix: the EC2NodeClass names this role before anything is applied (SPEC §2, §8).
+  # No name prefix: the EC2NodeClass names this role before anything is applied.
   node_iam_role_name            = local.karpenter_node_role_name
   node_iam_role_use_name_prefix = false
   node_iam_role_additional_policies = {

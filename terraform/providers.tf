@@ -23,7 +23,7 @@ provider "helm" {
 }
 
 # Configured for additions of your own; shopgen's resources use Helm only, because
-# kubernetes_manifest needs the cluster and its CRDs at plan time (SPEC §8).
+# kubernetes_manifest needs the cluster and its CRDs at plan time.
 provider "kubernetes" {
   host                   = module.eks.cluster_endpoint
   cluster_ca_certificate = base64decode(module.eks.cluster_certificate_authority_data)

@@ -128,8 +128,9 @@ def test_defaults_are_the_course_values():
         1,
         2,
     ]
-    assert cfg.services.ui.startup.failure_threshold == 9  # 45 s / 5 s
-    assert cfg.services.catalog.startup.failure_threshold == 6  # 30 s / 5 s
+    assert cfg.services.ui.startup.failure_threshold == 24  # twice 60 s, every 5 s
+    assert cfg.services.catalog.startup.failure_threshold == 12  # twice 30 s, every 5 s
+    assert (cfg.services.ui.liveness.period_seconds, cfg.services.ui.liveness.failure_threshold) == (10, 6)
 
 
 def test_init_writes_every_default_and_reads_back(tmp_path: Path):

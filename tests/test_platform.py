@@ -613,6 +613,118 @@ def test_crd_validation_rejects_a_broken_application(cfg):
     assert _validate([("store", store)]).failing()
 
 
+# --- AWS Load Balancer Controller: the webhook certificate stays put ----------------------------
+
+LBC = "aws-load-balancer-controller"
+# What the chart's templates name them (namePrefix = chart name without "-controller").
+LBC_TLS_SECRET = "aws-load-balancer-tls"
+LBC_WEBHOOKS = "aws-load-balancer-webhook"
+CA_BUNDLE = ".webhooks[]?.clientConfig.caBundle"
+
+
+def test_lb_controller_ignores_its_generated_webhook_tls_and_respects_it_on_sync(files):
+    """The chart renders a new CA per `helm template`; Argo CD must neither diff nor re-apply it."""
+    spec = app(files, LBC)["spec"]
+    namespace = spec["destination"]["namespace"]
+    assert spec["ignoreDifferences"] == [
+        {"kind": "Secret", "name": LBC_TLS_SECRET, "namespace": namespace, "jsonPointers": ["/data"]},
+        {
+            "group": "admissionregistration.k8s.io",
+            "kind": "MutatingWebhookConfiguration",
+            "name": LBC_WEBHOOKS,
+            "jqPathExpressions": [CA_BUNDLE],
+        },
+        {
+            "group": "admissionregistration.k8s.io",
+            "kind": "ValidatingWebhookConfiguration",
+            "name": LBC_WEBHOOKS,
+            "jqPathExpressions": [CA_BUNDLE],
+        },
+    ]
+    assert spec["syncPolicy"]["syncOptions"] == [
+        "CreateNamespace=true",
+        "ServerSideApply=true",
+        "RespectIgnoreDifferences=true",
+    ]
+    assert spec["syncPolicy"]["automated"] == {"prune": True, "selfHeal": True}
+    # Fixed certificates would be the other way out; they must never reach the repository.
+    assert "webhookTLS" not in values(files, LBC)
+    assert "keepTLSSecret" not in values(files, LBC), "keepTLSSecret needs Helm lookup, which Argo CD never runs"
+
+
+def test_no_other_addon_ignores_differences(files):
+    for name in ("karpenter", "external-secrets", "platform-config"):
+        spec = app(files, name)["spec"]
+        assert "ignoreDifferences" not in spec, name
+        assert "RespectIgnoreDifferences=true" not in spec["syncPolicy"].get("syncOptions", []), name
+
+
+def _jq_delete(expression: str, document: dict[str, Any]) -> dict[str, Any]:
+    """What Argo CD does with a jqPathExpressions entry: evaluate ``del(<expression>)`` on the object."""
+    jq = shutil.which("jq")
+    if jq is None:
+        pytest.skip("jq is not installed: the jq path of ignoreDifferences was not evaluated")
+    done = subprocess.run(
+        [jq, "-c", f"del({expression})"], input=json.dumps(document), capture_output=True, text=True, check=True
+    )
+    return json.loads(done.stdout)
+
+
+def _json_pointer(document: Any, pointer: str) -> Any:
+    """RFC 6901 lookup (what an ignoreDifferences jsonPointers entry selects)."""
+    for token in pointer.split("/")[1:]:
+        document = document[token.replace("~1", "/").replace("~0", "~")]
+    return document
+
+
+def test_ignored_paths_select_exactly_the_generated_tls_material(files):
+    """Evaluated on objects shaped like the chart's webhook.yaml, not just compared as strings."""
+    client = {"service": {"name": "aws-load-balancer-webhook-service", "namespace": "kube-system", "path": "/x"}}
+    webhook_config = {
+        "apiVersion": "admissionregistration.k8s.io/v1",
+        "kind": "ValidatingWebhookConfiguration",
+        "metadata": {"name": LBC_WEBHOOKS},
+        "webhooks": [
+            {"name": name, "clientConfig": {"caBundle": "Q0E=", **client}, "failurePolicy": "Fail"}
+            for name in ("vingressclassparams.elbv2.k8s.aws", "vtargetgroupbinding.elbv2.k8s.aws")
+        ],
+    }
+    (expression,) = app(files, LBC)["spec"]["ignoreDifferences"][2]["jqPathExpressions"]
+    expected = json.loads(json.dumps(webhook_config))
+    for webhook in expected["webhooks"]:
+        del webhook["clientConfig"]["caBundle"]
+    assert _jq_delete(expression, webhook_config) == expected, "only every webhook's caBundle may be ignored"
+    no_webhooks = {"kind": "MutatingWebhookConfiguration", "metadata": {"name": LBC_WEBHOOKS}}
+    assert _jq_delete(expression, no_webhooks) == no_webhooks, "the path must not fail on an empty config"
+
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": LBC_TLS_SECRET, "namespace": "kube-system"},
+        "type": "kubernetes.io/tls",
+        "data": {"ca.crt": "Q0E=", "tls.crt": "Q1JU", "tls.key": "S0VZ"},
+    }
+    (pointer,) = app(files, LBC)["spec"]["ignoreDifferences"][0]["jsonPointers"]
+    assert _json_pointer(secret, pointer) == secret["data"], "the chart's three TLS keys, nothing else"
+
+
+@needs_crds
+def test_lb_controller_application_passes_the_argocd_crd_with_its_ignore_differences(files):
+    application = app(files, LBC)
+    report = _validate([(LBC, application)])
+    assert report.custom_validated == 1
+    assert not report.findings, report.to_text()
+    # The schema does see the new fields: a misspelt key or a missing kind fails (closed, required).
+    typo = json.loads(json.dumps(application))
+    typo["spec"]["ignoreDifferences"][1]["jqPathExpression"] = typo["spec"]["ignoreDifferences"][1].pop(
+        "jqPathExpressions"
+    )
+    assert _validate([("typo", typo)]).failing(), "an unknown ignoreDifferences field must fail"
+    kindless = json.loads(json.dumps(application))
+    del kindless["spec"]["ignoreDifferences"][0]["kind"]
+    assert _validate([("kindless", kindless)]).failing(), "ignoreDifferences[].kind is required"
+
+
 # --- secrets.provider none, config errors --------------------------------------------------------
 
 

@@ -44,6 +44,13 @@ def subset(values: tuple[str, ...]) -> st.SearchStrategy[list[str]]:
     return st.lists(st.sampled_from(values), min_size=1, max_size=len(values), unique=True)
 
 
+def _liveness(draw: st.DrawFn) -> dict[str, Any]:
+    """A liveness probe shopgen accepts: a failure window of at least 30 s (a saturated JVM stalls that long)."""
+    period = draw(st.integers(1, 30))
+    least = -(-30 // period)
+    return {"period_seconds": period, "failure_threshold": draw(st.integers(least, least + 10))}
+
+
 @st.composite
 def service(draw: st.DrawFn) -> dict[str, Any]:
     memory = draw(mebibytes)
@@ -61,7 +68,7 @@ def service(draw: st.DrawFn) -> dict[str, Any]:
             "failure_threshold": draw(st.integers(1, 10)),
             "success_threshold": draw(st.integers(1, 5)),
         },
-        "liveness": {"period_seconds": draw(st.integers(1, 30)), "failure_threshold": draw(st.integers(1, 10))},
+        "liveness": _liveness(draw),
         "startup": {"period_seconds": draw(st.integers(1, 30)), "start_seconds": draw(st.integers(1, 600))},
         "prestop_sleep_seconds": sleep,
         "shutdown_seconds": shutdown,

@@ -111,15 +111,16 @@ def test_readiness_adds_probes_gate_and_health_check(stages):
             "successThreshold": 3,
             "failureThreshold": 3,
         }
-        assert c["livenessProbe"] == {
+        assert c["livenessProbe"] == {  # a deadlock detector: a 60 s window, readiness's timeout
             "httpGet": {"path": LIVENESS[name], "port": 8080},
-            "periodSeconds": 3,
-            "failureThreshold": 3,
+            "periodSeconds": 10,
+            "timeoutSeconds": 5,
+            "failureThreshold": 6,
         }
         startup = c["startupProbe"]
         assert startup["httpGet"]["path"] == LIVENESS[name]
-        delay = 45 if name in ("carts", "orders", "ui") else 30
-        assert startup["periodSeconds"] * startup["failureThreshold"] >= delay
+        start = 60 if name in ("carts", "orders", "ui") else 30
+        assert startup["periodSeconds"] * startup["failureThreshold"] >= 2 * start
     ns = objs["Namespace", "shop"]
     assert ns["metadata"]["labels"]["elbv2.k8s.aws/pod-readiness-gate-inject"] == "enabled"
     assert "namespace" not in ns["metadata"]

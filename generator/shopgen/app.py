@@ -14,7 +14,7 @@ HTTP_PORT = 8080  # every app service listens on the named container port `http`
 
 @dataclass(frozen=True)
 class SecretKeyEnv:
-    """An environment variable read from a key of a credential Secret (SPEC §6)."""
+    """An environment variable read from a key of a credential Secret."""
 
     env: str
     secret: str
@@ -44,7 +44,7 @@ class StoreFacts:
     owner: str  # the app service it belongs to
     component: str  # app.kubernetes.io/component, as upstream names it
     workload: str  # StatefulSet or Deployment
-    image: str
+    image: str  # the release's image; stores.<name>.image in the config overrides it
     container: str
     ports: tuple[tuple[str, int], ...]
     env: tuple[tuple[str, str], ...] = ()
@@ -55,7 +55,7 @@ class StoreFacts:
 
 @dataclass(frozen=True)
 class CredentialSecret:
-    """A Secret the shop reads credentials from; never rendered with values (SPEC §6)."""
+    """A Secret the shop reads credentials from; never rendered with values."""
 
     name: str
     keys: tuple[str, ...] = field(default_factory=tuple)
@@ -136,7 +136,7 @@ SERVICES: tuple[ServiceFacts, ...] = (
         readiness_path="/health.html",
         prometheus_path=None,
         config=(("PORT", "8080"),),
-        hardened=False,  # nginx needs root and a writable root filesystem (upstream; SPEC §1)
+        hardened=False,  # nginx needs root and a writable root filesystem (upstream)
     ),
     ServiceFacts(
         name="ui",
@@ -182,6 +182,9 @@ STORES: tuple[StoreFacts, ...] = (
         owner="carts",
         component="dynamodb",
         workload="Deployment",
+        # Docker Hub on purpose: no public ECR copy of 1.13.1 is confirmed (AWS publishes DynamoDB local at
+        # public.ecr.aws/aws-dynamodb-local/aws-dynamodb-local, newer versions). An expected finding of
+        # security.image-registry-rate-limit; stores.carts_dynamodb.image points it at a copy you trust.
         image="amazon/dynamodb-local:1.13.1",
         container="dynamodb",
         ports=(("dynamodb", 8000),),
@@ -191,7 +194,7 @@ STORES: tuple[StoreFacts, ...] = (
         owner="orders",
         component="postgresql",
         workload="StatefulSet",
-        image="postgres:16.1",
+        image="public.ecr.aws/docker/library/postgres:16.1",
         container="postgresql",
         ports=(("postgresql", 5432),),
         env=(("POSTGRES_DB", "orders"), ("PGDATA", "/data/pgdata")),
@@ -206,7 +209,7 @@ STORES: tuple[StoreFacts, ...] = (
         owner="orders",
         component="rabbitmq",
         workload="StatefulSet",
-        image="rabbitmq:3-management",
+        image="public.ecr.aws/docker/library/rabbitmq:3-management",
         container="rabbitmq",
         ports=(("amqp", 5672), ("http", 15672)),
         data_path="/var/lib/rabbitmq/mnesia",
@@ -216,7 +219,7 @@ STORES: tuple[StoreFacts, ...] = (
         owner="checkout",
         component="redis",
         workload="Deployment",
-        image="redis:6.0-alpine",
+        image="public.ecr.aws/docker/library/redis:6.0-alpine",
         container="redis",
         ports=(("redis", 6379),),
     ),

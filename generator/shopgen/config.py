@@ -137,28 +137,54 @@ class Resources(Model):
 
 
 class ReadinessProbe(Model):
-    # The course's ui readinessProbe (SPEC §2, readiness).
+    # The course's ui readinessProbe (the readiness stage).
     period_seconds: Seconds = 5
     timeout_seconds: Seconds = 5
     failure_threshold: PositiveInt = 3
     success_threshold: PositiveInt = 3
 
 
+# The shortest liveness failure window shopgen accepts: a JVM saturated by the surge can stall its
+# health endpoint for tens of seconds; a shorter window restarts it mid-load (the course's warning).
+LIVENESS_MIN_WINDOW_SECONDS = 30
+
+
 class LivenessProbe(Model):
-    # The course's commented values; its initialDelaySeconds becomes a startupProbe instead.
-    period_seconds: Seconds = 3
-    failure_threshold: PositiveInt = 3
+    """A deadlock detector, never a load signal: a 60 s window by default, on the liveness endpoint.
+
+    The course kept liveness commented out because its values (period 3, failure 3, timeout 1) restart
+    a JVM that is only slow under the surge; readiness stays the fast signal.
+    """
+
+    enabled: bool = Field(True, description="false: no livenessProbe at all (readiness and startup stay)")
+    period_seconds: Seconds = 10
+    failure_threshold: PositiveInt = 6
+    timeout_seconds: Seconds | None = Field(None, description="default: the readiness probe's timeout")
+
+    @model_validator(mode="after")
+    def _window(self) -> LivenessProbe:
+        window = self.period_seconds * self.failure_threshold
+        if window < LIVENESS_MIN_WINDOW_SECONDS:
+            raise ValueError(
+                f"period_seconds x failure_threshold is {window}s; a liveness probe must tolerate at least "
+                f"{LIVENESS_MIN_WINDOW_SECONDS}s of a saturated process (default 10 x 6 = 60s)"
+            )
+        return self
 
 
 class StartupProbe(Model):
-    """Covers a slow start so liveness never kills a JVM that is still booting."""
+    """Covers a slow start so liveness never kills a JVM that is still booting.
+
+    Its budget is twice the start-up time: a startup probe costs nothing once the pod is up, and a
+    fresh node (image pull, the OpenTelemetry agent the 0.7.1 Java images load) starts slower.
+    """
 
     period_seconds: Seconds = 5
     start_seconds: Seconds = Field(30, description="time the service needs to start (course: initialDelaySeconds)")
 
     @property
     def failure_threshold(self) -> int:
-        return math.ceil(self.start_seconds / self.period_seconds)
+        return math.ceil(2 * self.start_seconds / self.period_seconds)
 
 
 class ServiceConfig(Model):
@@ -170,6 +196,16 @@ class ServiceConfig(Model):
     shutdown_seconds: Seconds = Field(10, description="time the process needs to finish in-flight work")
     prestop_sleep_seconds: Seconds = Field(10, description="preStop sleep (prestop stage)")
     termination_grace_period_seconds: Seconds = Field(20, description=">= prestop sleep + shutdown")
+
+    @model_validator(mode="after")
+    def _liveness_waits_for_readiness(self) -> ServiceConfig:
+        timeout = self.liveness.timeout_seconds
+        if timeout is not None and timeout < self.readiness.timeout_seconds:
+            raise ValueError(
+                f"liveness.timeout_seconds ({timeout}) must be >= readiness.timeout_seconds "
+                f"({self.readiness.timeout_seconds}): a slow answer takes a pod out of rotation, never restarts it"
+            )
+        return self
 
     @model_validator(mode="after")
     def _grace_covers_shutdown(self) -> ServiceConfig:
@@ -191,15 +227,16 @@ def _svc(cpu: str, memory: str, start: int, **values: Any) -> ServiceConfig:
 
 
 class Services(Model):
-    """Per-service settings (SPEC §1 table; replicas 3/3/2 are the course's)."""
+    """Per-service settings (replicas 3/3/2 are the course's)."""
 
     catalog: ServiceConfig = _svc("128m", "256Mi", 30, replicas=3)
-    carts: ServiceConfig = _svc("128m", "512Mi", 45, replicas=3)
-    orders: ServiceConfig = _svc("128m", "512Mi", 45)
+    # The Spring services start in 60 s on a fresh node with the OpenTelemetry agent of their images.
+    carts: ServiceConfig = _svc("128m", "512Mi", 60, replicas=3)
+    orders: ServiceConfig = _svc("128m", "512Mi", 60)
     checkout: ServiceConfig = _svc("128m", "256Mi", 30)
     assets: ServiceConfig = _svc("128m", "128Mi", 30)
     ui: ServiceConfig = _svc(
-        "128m", "512Mi", 45, replicas=2, prestop_sleep_seconds=80, termination_grace_period_seconds=90
+        "128m", "512Mi", 60, replicas=2, prestop_sleep_seconds=80, termination_grace_period_seconds=90
     )
 
     def get(self, name: str) -> ServiceConfig:
@@ -212,10 +249,16 @@ class Services(Model):
 class StoreConfig(Model):
     cpu: CpuQuantity = "100m"
     memory: MemoryQuantity
+    # None: the release's image for this store (app.STORES), resolved where the store is rendered.
+    image: Annotated[str, Field(pattern=_IMAGE, max_length=255), Visible] | None = Field(
+        None,
+        description="container image; null: the release's (public ECR mirrors of the Docker official images; "
+        "DynamoDB local from Docker Hub)",
+    )
 
 
 class Stores(Model):
-    """Backing stores: memory request = limit, a CPU request, no CPU limit (SPEC §1)."""
+    """Backing stores: memory request = limit, a CPU request, no CPU limit."""
 
     catalog_mysql: StoreConfig = StoreConfig(memory="512Mi")
     carts_dynamodb: StoreConfig = StoreConfig(memory="512Mi")
@@ -246,7 +289,13 @@ class Hpa(Model):
     min_replicas: PositiveInt = 2
     max_replicas: PositiveInt = 10
     cpu_utilization: Percent = 55
-    memory_utilization: Percent = 60
+    memory_utilization: Percent | None = Field(
+        60,
+        description=(
+            "the course's second metric; null drops it (a JVM keeps its heap, so the HPA, which follows "
+            "the largest metric, may never scale in)"
+        ),
+    )
 
     @field_validator("target")
     @classmethod
@@ -371,7 +420,7 @@ class Config(Model):
 
     @property
     def karpenter_node_role(self) -> str:
-        """The IAM role terraform creates for Karpenter's nodes (SPEC §8: no name prefix)."""
+        """The IAM role terraform creates for Karpenter's nodes (no name prefix: the EC2NodeClass names it)."""
         return f"KarpenterNodeRole-{self.cluster.name}"
 
     @model_validator(mode="after")

@@ -1,4 +1,4 @@
-"""Stage contracts: each fix's rendered change must stay inside what its stage declares (SPEC §2)."""
+"""Stage contracts: each fix's rendered change must stay inside what its stage declares."""
 
 from __future__ import annotations
 

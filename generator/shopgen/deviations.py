@@ -1,4 +1,4 @@
-"""The one table of deliberate deviations from the security baseline and from checkov (SPEC §7).
+"""The one table of deliberate deviations from the security baseline and from checkov.
 
 Each row says which shopgen rule it corresponds to (None when no shopgen rule mirrors the check),
 which checkov checks it skips, which workloads it applies to and why. The same row feeds both
@@ -91,27 +91,27 @@ class Deviation:
 
 ASSETS_ROOT = (
     "assets runs its nginx image as upstream does: nginx needs root and a writable root filesystem, and "
-    "forcing runAsNonRoot or a read-only root breaks the pod (SPEC §1)"
+    "forcing runAsNonRoot or a read-only root breaks the pod"
 )
 STORES_ROOT = (
     "the backing stores run their upstream images as upstream does: their entrypoints need root and their "
-    "default capabilities to set up their data directories before dropping privileges (SPEC §1)"
+    "default capabilities to set up their data directories before dropping privileges"
 )
 STORES_WRITABLE = (
     "the backing stores run their upstream images as upstream does: they write sockets, pid and config files "
-    "outside their data volume, so a read-only root filesystem breaks them (SPEC §1)"
+    "outside their data volume, so a read-only root filesystem breaks them"
 )
 STORES_NO_PROBES = (
     "the backing stores run their upstream images without probes, as upstream and the course do; shopgen adds "
-    "probes to the app services only (SPEC §7)"
+    "probes to the app services only"
 )
 NO_CPU_LIMITS = (
     "no CPU limits, deliberately: CFS quota throttling causes the latency spikes under load this story warns "
-    "about; CPU requests reserve the capacity (SPEC §1)"
+    "about; CPU requests reserve the capacity"
 )
 PAUSE_MEMORY_ONLY = (
     "the pause pods request memory only, as the course does: they hold memory room on each node and any real "
-    "pod preempts them (SPEC §2)"
+    "pod preempts them"
 )
 
 
@@ -145,29 +145,29 @@ DEVIATIONS: tuple[Deviation, ...] = (
         "app services running as uid 1000",
         _uid_1000_service,
         "uid 1000 is the upstream images' user and owns the app files; checkov wants a uid of 10000 or more, "
-        "which the 0.7.1 images are not built for (SPEC §1)",
+        "which the 0.7.1 images are not built for",
     ),
     Deviation(
         None,
         ("CKV_K8S_25",),
         "ui Deployment",
         _capability_adder,
-        "the ui adds NET_BIND_SERVICE as upstream's manifest does, after dropping ALL (SPEC §1)",
+        "the ui adds NET_BIND_SERVICE as upstream's manifest does, after dropping ALL",
     ),
     Deviation(
         None,
         ("CKV_K8S_35",),
         "workloads that read credentials",
         _secret_env_reader,
-        "the app and store images read their credentials from environment variables (upstream's settings, "
-        "SPEC §1); the values come from Secrets, never from the repository (SPEC §6)",
+        "the app and store images read their credentials from environment variables (upstream's settings); "
+        "the values come from Secrets, never from the repository",
     ),
     Deviation(
         None,
         ("CKV_K8S_43",),
         "workloads whose images carry no digest",
         _unpinned_images,
-        "images are pinned by tag: the release the course deploys and the stores' upstream tags (SPEC §1); "
+        "images are pinned by tag: the release the course deploys and the stores' upstream tags; "
         "pin the app services by digest with app.image_digests in shopgen.yaml",
     ),
     Deviation(

@@ -27,7 +27,7 @@ from shopgen.summary import summary_line
 
 NO_CACHE_ENV = "SHOPGEN_NO_CACHE"
 CACHE_DIR_ENV = "SHOPGEN_CACHE_DIR"
-# Every library whose version can change a rendered byte (SPEC §3 pins them) or the config's meaning.
+# Every library whose version can change a rendered byte (pyproject.toml pins them) or the config's meaning.
 SHAPING_DISTRIBUTIONS = (
     "cdk8s",
     "cdk8s-plus-35",

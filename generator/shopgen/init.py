@@ -10,7 +10,7 @@ from shopgen import yamlio
 from shopgen.config import Config, StartupProbe
 
 INTRO = """\
-# shopgen.yaml: every setting with its default (the course's values, SPEC §1-§2).
+# shopgen.yaml: every setting with its default (the course's values where it set one).
 # Delete what you do not change: a missing setting keeps its default. shopgen reads this file from
 # the output root; `shopgen synth --config FILE` names another.
 """

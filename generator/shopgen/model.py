@@ -101,7 +101,7 @@ class Hpa:
     min_replicas: int
     max_replicas: int
     cpu_utilization: int
-    memory_utilization: int
+    memory_utilization: int | None  # None: CPU alone (a JVM's heap keeps memory up)
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,7 @@ class Overprovisioning:
 
 @dataclass(frozen=True)
 class ExternalSecret:
-    """A Secret the shop reads, produced by External Secrets from AWS Secrets Manager (SPEC §6)."""
+    """A Secret the shop reads, produced by External Secrets from AWS Secrets Manager."""
 
     name: str
     owner: str

@@ -1,4 +1,4 @@
-"""The platform layer (SPEC §8): terraform/, charts/<addon>/values.yaml, argocd/addons/ and platform/.
+"""The platform layer: terraform/, charts/<addon>/values.yaml, argocd/addons/ and platform/.
 
 Pure: ``render_platform`` returns {path relative to the output root: text} and never touches disk.
 Every name the cluster side uses (IAM roles, the interruption queue, service accounts, the VPC's Name
@@ -59,12 +59,12 @@ class PlatformNames:
     cluster_role: str
     node_group_role: str
     karpenter_controller_role: str
-    karpenter_node_role: str  # SPEC §8: exactly the EC2NodeClass's role
+    karpenter_node_role: str  # exactly the EC2NodeClass's role
     karpenter_queue: str
     aws_lb_controller_role: str
     ebs_csi_role: str
     external_secrets_role: str
-    secret_prefix: str  # Secrets Manager keys are <secret_prefix>/<secret> (SPEC §6)
+    secret_prefix: str  # Secrets Manager keys are <secret_prefix>/<secret>
 
     def iam_roles(self) -> dict[str, str]:
         return {
@@ -90,6 +90,9 @@ class Addon:
     why: str  # the comment at the top of charts/<name>/values.yaml
     cluster_kinds: tuple[tuple[str, str], ...]  # cluster-scoped kinds the chart installs
     server_side_apply: bool = True  # big CRDs exceed the client-side apply annotation limit
+    # Fields of the chart's objects that Argo CD must neither diff nor overwrite on sync
+    # (spec.ignoreDifferences entries; the Application then also gets RespectIgnoreDifferences=true).
+    ignore_differences: tuple[dict[str, Any], ...] = ()
 
 
 def platform_names(cfg: Config) -> PlatformNames:
@@ -124,7 +127,7 @@ def platform_names(cfg: Config) -> PlatformNames:
 
 
 def addons(cfg: Config) -> tuple[Addon, ...]:
-    """The add-ons of SPEC §8, in a fixed order; External Secrets only with secrets.provider external-secrets.
+    """The add-ons Argo CD installs, in a fixed order; External Secrets only with secrets.provider external-secrets.
 
     metrics-server is an EKS add-on (terraform/eks.tf), so Argo CD does not install it.
     """
@@ -177,6 +180,7 @@ def addons(cfg: Config) -> tuple[Addon, ...]:
                 _INGRESS_CLASS,
                 _INGRESS_CLASS_PARAMS,
             ),
+            ignore_differences=_lb_controller_webhook_tls("kube-system"),
         ),
     ]
     if cfg.secrets.provider == "external-secrets":
@@ -195,6 +199,36 @@ def addons(cfg: Config) -> tuple[Addon, ...]:
             )
         )
     return tuple(result)
+
+
+def _lb_controller_webhook_tls(namespace: str) -> tuple[dict[str, Any], ...]:
+    """ignoreDifferences entries for the webhook TLS material of the AWS Load Balancer Controller chart.
+
+    The chart makes a new CA and serving certificate (genCA/genSignedCert) on every render. Its
+    keepTLSSecret reuses the live Secret through Helm's ``lookup``, which ``helm template`` (how Argo CD
+    renders charts) does not run (aws-load-balancer-controller issues #1828, #2071). Without these
+    entries the Application is OutOfSync on every refresh and selfHeal replaces the CA under running
+    webhooks. Ignoring the Secret's data and the webhooks' caBundle, with RespectIgnoreDifferences=true
+    so a sync keeps the live values too, keeps the pair the first sync created. Fixed certificates in
+    charts/<addon>/values.yaml instead would put a private key in git: never.
+
+    Names from the chart's templates (_helpers.tpl, webhook.yaml): the namePrefix helper strips
+    "-controller" from the chart name when there is no nameOverride (none here), so Secret
+    ``aws-load-balancer-tls`` and webhook configurations ``aws-load-balancer-webhook``. The jq path is
+    the one Argo CD's "Diffing Customization" docs give for a webhook's caBundle.
+    """
+    webhooks = "aws-load-balancer-webhook"
+    ca_bundle = (".webhooks[]?.clientConfig.caBundle",)
+    return (
+        {"kind": "Secret", "name": "aws-load-balancer-tls", "namespace": namespace, "jsonPointers": ("/data",)},
+        {"group": _MUTATING_WEBHOOK[0], "kind": _MUTATING_WEBHOOK[1], "name": webhooks, "jqPathExpressions": ca_bundle},
+        {
+            "group": _VALIDATING_WEBHOOK[0],
+            "kind": _VALIDATING_WEBHOOK[1],
+            "name": webhooks,
+            "jqPathExpressions": ca_bundle,
+        },
+    )
 
 
 def platform_manifests(cfg: Config, *, repo_prefix: str = "") -> dict[str, dict[str, Any]]:
@@ -253,16 +287,20 @@ def addon_applications(cfg: Config, *, repo_prefix: str = "") -> dict[str, dict[
         else:
             upstream = {"repoURL": chart.repo_url, "chart": chart.chart, "targetRevision": chart.version, "helm": helm}
         sync_options = ["CreateNamespace=true"] + (["ServerSideApply=true"] if addon.server_side_apply else [])
-        apps[addon.name] = _application(
-            addon.name,
-            wave=ADDON_WAVE,
-            spec={
-                "project": "platform",
-                "sources": [upstream, {"repoURL": repo, "targetRevision": revision, "ref": "values"}],
-                "destination": {"server": IN_CLUSTER, "namespace": addon.namespace},
-                "syncPolicy": {"automated": {"prune": True, "selfHeal": True}, "syncOptions": sync_options},
-            },
-        )
+        spec: dict[str, Any] = {
+            "project": "platform",
+            "sources": [upstream, {"repoURL": repo, "targetRevision": revision, "ref": "values"}],
+            "destination": {"server": IN_CLUSTER, "namespace": addon.namespace},
+        }
+        if addon.ignore_differences:
+            spec["ignoreDifferences"] = [
+                {key: list(value) if isinstance(value, tuple) else value for key, value in entry.items()}
+                for entry in addon.ignore_differences
+            ]
+            # Without it ignoreDifferences only affects the diff: a sync would still apply the fresh render.
+            sync_options.append("RespectIgnoreDifferences=true")
+        spec["syncPolicy"] = {"automated": {"prune": True, "selfHeal": True}, "syncOptions": sync_options}
+        apps[addon.name] = _application(addon.name, wave=ADDON_WAVE, spec=spec)
     if cfg.secrets.provider == "external-secrets":
         apps[PLATFORM_CONFIG] = _application(
             PLATFORM_CONFIG,
@@ -294,7 +332,7 @@ def _application(name: str, *, wave: int, spec: dict[str, Any]) -> dict[str, Any
 
 
 def cluster_secret_store(cfg: Config) -> dict[str, Any]:
-    """ClusterSecretStore for SPEC §6: AWS Secrets Manager in the cluster's region, Pod Identity auth.
+    """ClusterSecretStore for the shop's credentials: AWS Secrets Manager in the cluster's region, Pod Identity auth.
 
     No ``auth`` block: the controller's own credentials (its Pod Identity role) are used. The shop's
     namespace is the only one allowed to use the store, so no other namespace can read its secrets.
@@ -319,7 +357,7 @@ def cluster_kinds(cfg: Config) -> list[tuple[str, str]]:
 
 
 def bootstrap_objects(cfg: Config, *, repo_prefix: str = "") -> tuple[dict[str, Any], dict[str, Any]]:
-    """AppProject ``platform`` and Application ``root`` as Argo CD objects (SPEC §5, §8).
+    """AppProject ``platform`` and Application ``root`` as Argo CD objects.
 
     terraform's argocd-apps release creates them (argocd_apps_values maps them onto that chart's
     values), so they never live in argocd/ and Argo CD never fights Helm over them.

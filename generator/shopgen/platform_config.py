@@ -1,4 +1,4 @@
-"""Settings of the platform layer (terraform/, charts/, argocd/addons/, platform/): SPEC §8.
+"""Settings of the platform layer (terraform/, charts/, argocd/addons/, platform/).
 
 Every version here is pinned exactly (charts) or to one major (terraform modules), so a render is the
 same everywhere and a version bump is a reviewed change of shopgen.yaml. Where a value comes from an
@@ -176,7 +176,7 @@ class TerraformBackend(_Model):
 
 
 class PlatformConfig(_Model):
-    """VPC, EKS, add-ons and the Argo CD bootstrap (SPEC §8); the course's main.tf, modernised."""
+    """VPC, EKS, add-ons and the Argo CD bootstrap; the course's main.tf, modernised."""
 
     vpc_cidr: Text = Field("10.0.0.0/16", description="course: 10.0.0.0/16 (a private IPv4 range, /8 to /18)")
     az_count: Annotated[int, Field(ge=2, le=6)] = Field(3, description="availability zones (course: 3)")

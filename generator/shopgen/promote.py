@@ -1,4 +1,4 @@
-"""`shopgen promote STAGE`: point Argo CD at another stage with one commit per stage (SPEC §5).
+"""`shopgen promote STAGE`: point Argo CD at another stage with one commit per stage.
 
 Renders the stage and argocd/, updates .shopgen/, and commits only those paths. It refuses —
 changing nothing — on hand edits to generated files, uncommitted changes in the paths it owns, an

@@ -8,7 +8,22 @@ from collections.abc import Iterable
 from shopgen.config import Config
 from shopgen.stages import STAGES, Stage
 
-LOAD_TEST = "echo 'GET http://<alb-hostname>/' | vegeta attack -rate=100 -duration=1000s | vegeta report"
+INGRESS = "ui"  # the Ingress every stage renders (stages.build_baseline)
+# The ALB listens on HTTP:80 only: the Ingress sets no listen-ports and no certificate.
+LOAD_TEST = 'echo "GET http://$ALB/" | vegeta attack -rate=100 -duration=1000s | vegeta report'
+
+
+def load_test(cfg: Config) -> list[str]:
+    """Point kubectl at the cluster, read the ALB's hostname from the Ingress, then send the load."""
+    hostname = "{.status.loadBalancer.ingress[0].hostname}"
+    lines = [
+        f"aws eks update-kubeconfig --name {cfg.cluster.name} --region {cfg.cluster.region}",
+        "# empty until the AWS Load Balancer Controller has created the ALB (a few minutes after the sync)",
+        f"ALB=$(kubectl get ingress {INGRESS} -n {cfg.namespace} -o jsonpath='{hostname}')",
+    ]
+    if cfg.ingress.scheme == "internal":
+        lines.append("# ingress.scheme is internal: run vegeta from inside the VPC")
+    return [*lines, LOAD_TEST]
 
 
 def stage_readme(stage: Stage, kinds: Iterable[str], cfg: Config) -> str:
@@ -47,10 +62,15 @@ def stage_readme(stage: Stage, kinds: Iterable[str], cfg: Config) -> str:
         "## What to watch under load",
         "",
         "```sh",
-        LOAD_TEST,
+        *load_test(cfg),
         "```",
         "",
-        stage.watch,
+        stage.watch.format(
+            namespace=cfg.namespace,
+            hpa=cfg.autoscaling.hpa.target,
+            cluster=cfg.cluster.name,
+            region=cfg.cluster.region,
+        ),
         "",
     ]
     return "\n".join(lines)
@@ -87,8 +107,12 @@ def _values(stage: Stage, cfg: Config) -> list[tuple[str, str]]:
             (
                 "HPA",
                 f"{cfg.autoscaling.hpa.target}: min {cfg.autoscaling.hpa.min_replicas}, max "
-                f"{cfg.autoscaling.hpa.max_replicas}, CPU {cfg.autoscaling.hpa.cpu_utilization}%, memory "
-                f"{cfg.autoscaling.hpa.memory_utilization}%",
+                f"{cfg.autoscaling.hpa.max_replicas}, CPU {cfg.autoscaling.hpa.cpu_utilization}%"
+                + (
+                    f", memory {cfg.autoscaling.hpa.memory_utilization}%"
+                    if cfg.autoscaling.hpa.memory_utilization is not None
+                    else " (no memory metric)"
+                ),
             ),
             (
                 "NodePool",

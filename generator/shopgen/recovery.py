@@ -1,4 +1,4 @@
-"""Finish what an interrupted shopgen run started, before doing anything else (SPEC §3, §5)."""
+"""Finish what an interrupted shopgen run started, before doing anything else."""
 
 from __future__ import annotations
 

@@ -181,7 +181,7 @@ GITATTRIBUTES = (
 
 
 def argocd_components(cfg: Config, active: str, state: DesiredState, repo_prefix: str) -> list[Component]:
-    """AppProject and Application `shop`, pointing at the active stage's folder (SPEC §5)."""
+    """AppProject and Application `shop`, pointing at the active stage's folder."""
     common = (("repo_url", cfg.gitops.repo_url), ("namespace", cfg.namespace), ("part_of", state.part_of))
     path = f"{repo_prefix}environments/{active}"
     return [

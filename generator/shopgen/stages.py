@@ -1,4 +1,4 @@
-"""The six stages of the story as data, each with one small pure transform (SPEC §2).
+"""The six stages of the story as data, each with one small pure transform.
 
 Stage N's desired state is stage N-1's plus fix N. A stage's contract lists what its fix may change;
 `shopgen diff --contract` and the tests hold every render to it.
@@ -60,11 +60,11 @@ class Stage:
     why: str
     contract: Contract
     transform: Transform
-    watch: str
+    watch: str  # str.format template: {namespace}, {hpa}, {cluster}, {region} come from the config
 
 
 def _baseline(_: DesiredState, cfg: Config) -> DesiredState:
-    """The shop of SPEC §1 as first deployed: no probes, no autoscaling, round-robin ALB."""
+    """The retail store sample app as first deployed: no probes, no autoscaling, round-robin ALB."""
     return build_baseline(cfg)
 
 
@@ -130,7 +130,7 @@ def _store(facts: app.StoreFacts, cfg: Config) -> Store:
         owner=facts.owner,
         component=facts.component,
         workload=facts.workload,
-        image=facts.image,
+        image=settings.image or facts.image,  # stores.<name>.image, else the release's
         container=facts.container,
         ports=facts.ports,
         env=facts.env,
@@ -165,8 +165,11 @@ def _readiness(state: DesiredState, cfg: Config) -> DesiredState:
                 path=f.liveness_path,
                 port=app.HTTP_PORT,
                 period_seconds=s.liveness.period_seconds,
+                timeout_seconds=s.liveness.timeout_seconds or s.readiness.timeout_seconds,
                 failure_threshold=s.liveness.failure_threshold,
-            ),
+            )
+            if s.liveness.enabled
+            else None,
             startup=HttpProbe(
                 path=f.liveness_path,
                 port=app.HTTP_PORT,
@@ -292,7 +295,8 @@ STAGES: tuple[Stage, ...] = (
         "escalation, no service-account token).",
         contract=Contract(),
         transform=_baseline,
-        watch="ui pods restarted or not ready still receive traffic; 5xx and timeouts in vegeta's report.",
+        watch="`kubectl get pods -n {namespace} -l app.kubernetes.io/name=ui -w`: ui pods restart or are not "
+        "ready and still receive traffic; 5xx and timeouts in vegeta's report.",
     ),
     Stage(
         number=2,
@@ -300,12 +304,16 @@ STAGES: tuple[Stage, ...] = (
         title="Readiness: traffic only reaches pods that can serve",
         story="Traffic only reaches pods that can serve it.",
         fix="A readinessProbe on every app service (ui: /actuator/health/readiness, period 5s, timeout 5s, "
-        "failure 3, success 3); a livenessProbe (period 3s, failure 3) and a startupProbe covering the "
-        "start time on the liveness endpoint; the ALB health check follows the readiness endpoint and "
-        "the namespace gets the pod readiness gate label.",
-        why="The course set the ui's readinessProbe; shopgen gives every app service the same shape. The "
-        "course's initialDelaySeconds becomes a startupProbe so liveness never kills a slow JVM, and the "
-        "readiness gate makes a pod count as ready only once its ALB target is healthy.",
+        "failure 3, success 3); a livenessProbe as a deadlock detector (period 10s, failure 6: a 60s "
+        "window, timeout as readiness's) and a startupProbe with twice the start time on the liveness "
+        "endpoint; the ALB health check follows the readiness endpoint and the namespace gets the pod "
+        "readiness gate label.",
+        why="The course set the ui's readinessProbe; shopgen gives every app service the same shape. "
+        "Readiness is the fast signal that takes a busy pod out of rotation; liveness only restarts a "
+        "process that has hung for a minute, because the course's liveness values (3 misses in 9s) "
+        "restart a JVM that is merely saturated by the surge. The course's initialDelaySeconds becomes a "
+        "startupProbe so liveness never kills a slow JVM, and the readiness gate makes a pod count as "
+        "ready only once its ALB target is healthy.",
         contract=Contract(
             changes=(
                 ("Deployment", f"{CONTAINERS}.readinessProbe"),
@@ -316,7 +324,10 @@ STAGES: tuple[Stage, ...] = (
             )
         ),
         transform=_readiness,
-        watch="`kubectl get pods -w`: new pods stay 0/1 until ready; target health in the ALB console.",
+        watch="`kubectl get pods -n {namespace} -l app.kubernetes.io/name=ui -o wide -w`: new pods stay 0/1 "
+        "until ready, and READINESS GATES shows 1/1 only once the ALB target is healthy; the target health "
+        "the ALB sees: `aws elbv2 describe-target-health --region {region} --target-group-arn "
+        "\"$(kubectl get targetgroupbindings -n {namespace} -o jsonpath='{{.items[0].spec.targetGroupARN}}')\"`.",
     ),
     Stage(
         number=3,
@@ -327,7 +338,10 @@ STAGES: tuple[Stage, ...] = (
         "spec.replicas to the HPA; Karpenter NodePool and EC2NodeClass `default` (v1 API); a "
         "PodDisruptionBudget for each app service with 2 or more replicas; the backing stores are "
         "protected from consolidation.",
-        why="The course kept `replicas: 2`, which makes Argo CD and the HPA fight; shopgen leaves it out. "
+        why="The course kept `replicas: 2`, which makes Argo CD and the HPA fight; shopgen leaves it out, "
+        "and Argo CD ignores the ui's replicas with RespectIgnoreDifferences=true, which applies the live "
+        "count instead of dropping the field (dropping it would reset the ui to 1 pod for a moment), so "
+        "the ui keeps its 2 pods through the promotion from readiness. "
         "The course applied Karpenter v1beta1; shopgen renders the v1 API. Karpenter consolidation "
         "evicts pods, so PDBs keep services up and `karpenter.sh/do-not-disrupt` keeps the stores, "
         "whose data lives on emptyDir.",
@@ -340,7 +354,8 @@ STAGES: tuple[Stage, ...] = (
             ),
         ),
         transform=_autoscaling,
-        watch="`kubectl get hpa ui -w` and `kubectl get nodeclaims -w`: replicas and nodes follow the load.",
+        watch="`kubectl get hpa {hpa} -n {namespace} -w` and `kubectl get nodeclaims -w`: replicas and nodes "
+        "follow the load.",
     ),
     Stage(
         number=4,
@@ -353,8 +368,8 @@ STAGES: tuple[Stage, ...] = (
         "brings up nodes for the evicted pause pods, ahead of the next burst.",
         contract=Contract(adds=("PriorityClass", "Deployment")),
         transform=_overprovisioning,
-        watch="`kubectl get pods -l app.kubernetes.io/name=overprovisioning -w`: pause pods are preempted "
-        "first under load.",
+        watch="`kubectl get pods -n {namespace} -l app.kubernetes.io/name=overprovisioning -w`: pause pods "
+        "are preempted first under load.",
     ),
     Stage(
         number=5,
@@ -366,7 +381,9 @@ STAGES: tuple[Stage, ...] = (
         "least outstanding requests favours the targets that answer.",
         contract=Contract(changes=(("Ingress", _ANNOTATION.format(TG_ATTRIBUTES)),)),
         transform=_alb,
-        watch="Latency percentiles in vegeta's report; per-target request counts in the ALB metrics.",
+        watch="Latency percentiles in vegeta's report; `kubectl top pods -n {namespace} -l "
+        "app.kubernetes.io/name=ui`: CPU spreads evenly over the ui pods (per-target request counts are "
+        "the ALB's CloudWatch metric RequestCountPerTarget).",
     ),
     Stage(
         number=6,
@@ -389,7 +406,7 @@ STAGES: tuple[Stage, ...] = (
             )
         ),
         transform=_prestop,
-        watch="`kubectl rollout restart deployment/ui` under load: no 5xx in vegeta's report.",
+        watch="`kubectl rollout restart deployment/ui -n {namespace}` under load: no 5xx in vegeta's report.",
     ),
 )
 

@@ -1,6 +1,6 @@
 """.shopgen/state.json (the active stage) and .shopgen/generated.json (what shopgen wrote).
 
-These two files are the only places shopgen remembers anything between runs (SPEC §3, §5).
+These two files are the only places shopgen remembers anything between runs.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def digest(text: str | bytes) -> str:
 
 
 def config_hash(cfg: Config) -> str:
-    """Hash of the effective config; the active stage and its seed are left out (SPEC §5)."""
+    """Hash of the effective config; the active stage and its seed are left out."""
     data = cfg.model_dump(mode="json")
     data["gitops"].pop("initial_stage", None)
     return digest(json.dumps(data, sort_keys=True, separators=(",", ":")))

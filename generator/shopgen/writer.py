@@ -1,4 +1,4 @@
-"""Apply a Plan to disk crash-safely: a journal first, then the files, then drop the journal (SPEC §3).
+"""Apply a Plan to disk crash-safely: a journal first, then the files, then drop the journal.
 
 The journal (journal.py: outside the work tree) holds the complete new content of everything a run
 changes, written and fsynced before the first file is touched. A run that finds its journal

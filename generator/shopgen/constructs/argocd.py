@@ -1,4 +1,4 @@
-"""Argo CD wiring of the shop: AppProject `shop` and Application `shop` (SPEC §5)."""
+"""Argo CD wiring of the shop: AppProject `shop` and Application `shop`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from shopgen.constructs.base import Component, api_object, standard_labels
 ARGOCD_NAMESPACE = "argocd"
 IN_CLUSTER = "https://kubernetes.default.svc"
 SHOP_SYNC_WAVE = "10"  # after the add-ons and their CRDs (argocd/addons/ use lower waves)
-# Cluster-scoped kinds the shop's stages render, exactly (SPEC §5).
+# Cluster-scoped kinds the shop's stages render, exactly.
 CLUSTER_KINDS = (
     ("", "Namespace"),
     ("scheduling.k8s.io", "PriorityClass"),
@@ -65,6 +65,14 @@ class ShopApplication(Component):
         }
         if hpa_targets:
             # The HPA owns replicas from the autoscaling stage on; without this selfHeal fights it.
+            # The target's Deployment leaves spec.replicas out from then on. Under server-side apply,
+            # dropping a field Argo CD owned would reset it to the default of 1 for a moment (Kubernetes,
+            # "Horizontal Pod Autoscaling: Migrating Deployments and StatefulSets to horizontal
+            # autoscaling"). RespectIgnoreDifferences=true makes Argo CD pre-patch the desired object
+            # with the live values of the ignored fields before applying it (Argo CD, "Sync Options:
+            # Respect ignore differences configs"), so the promotion from readiness applies the live
+            # replica count and the ui keeps its pods. It applies to objects that exist already: a
+            # cluster bootstrapped straight at this stage starts the ui at 1 until the HPA raises it.
             spec["ignoreDifferences"] = [
                 {
                     "group": "apps",
@@ -86,6 +94,6 @@ class ShopApplication(Component):
             labels=standard_labels(name="shop", component="gitops", part_of=part_of),
             annotations={"argocd.argoproj.io/sync-wave": SHOP_SYNC_WAVE},
             body={"spec": spec},
-            # Deleting the Application deletes what it synced (teardown, SPEC §8).
+            # Deleting the Application deletes what it synced (teardown).
             finalizers=["resources-finalizer.argocd.argoproj.io"],
         )

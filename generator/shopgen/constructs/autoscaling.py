@@ -32,6 +32,7 @@ class HorizontalAutoscaler(Component):
                             },
                         }
                         for resource, value in (("cpu", hpa.cpu_utilization), ("memory", hpa.memory_utilization))
+                        if value is not None
                     ],
                 }
             },

@@ -14,7 +14,7 @@ MANAGED_BY = "shopgen"
 
 
 def standard_labels(*, name: str, component: str, part_of: str, instance: str | None = None) -> dict[str, str]:
-    """The app.kubernetes.io labels every object carries (SPEC §1)."""
+    """The app.kubernetes.io labels every object carries."""
     return {
         "app.kubernetes.io/name": name,
         "app.kubernetes.io/instance": instance or name,
@@ -73,9 +73,9 @@ def api_object(
 ) -> None:
     """An ApiObject whose top-level fields (spec, data, …) are exactly ``body``, built once per render.
 
-    ``namespace`` is None for cluster-scoped kinds: they must never carry one (SPEC §3).
+    ``namespace`` is None for cluster-scoped kinds: they must never carry one.
     """
-    # Deliberate deviations are declared on the workload itself, where checkov reads them (SPEC §7).
+    # Deliberate deviations are declared on the workload itself, where checkov reads them.
     manifest = {"apiVersion": api_version, "kind": kind, "metadata": {"name": name, "labels": labels}, **body}
     annotations = {**(annotations or {}), **skip_annotations(manifest)}
     registry = scope.registry

@@ -77,7 +77,7 @@ class Datastore(Component):
         container["ports"] = [
             {"name": port_name, "containerPort": port, "protocol": "TCP"} for port_name, port in store.ports
         ]
-        # Memory request = limit, a CPU request and no CPU limit (SPEC §1).
+        # Memory request = limit, a CPU request and no CPU limit.
         container["resources"] = {
             "limits": {"memory": store.memory},
             "requests": {"cpu": store.cpu, "memory": store.memory},

@@ -1,4 +1,4 @@
-"""Karpenter v1 NodePool and EC2NodeClass (SPEC §2: the course's v1beta1 objects, translated)."""
+"""Karpenter v1 NodePool and EC2NodeClass (the course's v1beta1 objects, translated)."""
 
 from __future__ import annotations
 

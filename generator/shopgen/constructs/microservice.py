@@ -1,4 +1,4 @@
-"""An app service: ServiceAccount, ConfigMap, Service and Deployment (SPEC §1, as the stages change it)."""
+"""An app service: ServiceAccount, ConfigMap, Service and Deployment (upstream's, as the stages change it)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Per-stage expected findings, each with its reason (SPEC §7).
+"""Per-stage expected findings, each with its reason.
 
 Two sources: the deliberate deviations (shopgen/deviations.py, the same rows that skip checkov
 checks), which hold in every stage, and the story's fragility — what a stage has not fixed yet
@@ -11,46 +11,78 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from shopgen import app
 from shopgen.config import Config
 from shopgen.deviations import DEVIATIONS, Workload
 from shopgen.model import DesiredState
 from shopgen.stages import READINESS_GATE_LABEL, desired_states
 from shopgen.validate.findings import ExpectedFinding
-from shopgen.validate.policies import DEFAULT_GRACE_SECONDS, PolicyContext, max_unavailable
+from shopgen.validate.policies import DEFAULT_GRACE_SECONDS, PolicyContext, heap_share_of_request, max_unavailable
+from shopgen.validate.security import pulls_from_docker_hub
 
 OVERPROVISIONING_NAME = "overprovisioning"  # the Deployment constructs/overprovisioning.py renders
 
 NO_PROBES = (
     "no probes before the readiness stage: the baseline is fragile on purpose, and under load pods that are "
-    "not ready get traffic (SPEC §2)"
+    "not ready get traffic"
 )
-NO_READINESS_GATE = "no pod readiness gate before the readiness stage, which labels the namespace (SPEC §2)"
+NO_READINESS_GATE = "no pod readiness gate before the readiness stage, which labels the namespace"
 NO_PRESTOP_ALB = (
     "no preStop sleep before the prestop stage, and the ALB's deregistration delay is the AWS default (300 s) "
-    "until then: rollouts and scale-in cause the 5xx the prestop stage fixes (SPEC §2)"
+    "until then: rollouts and scale-in cause the 5xx the prestop stage fixes"
 )
 NO_PRESTOP_ENDPOINTS = (
     "no preStop sleep before the prestop stage: a terminating pod still gets requests until its endpoint "
-    "removal has propagated (SPEC §2)"
+    "removal has propagated"
 )
 UPSTREAM_ROLLOUT = (
     "upstream's rollout strategy (maxUnavailable 1) until the prestop stage sets maxUnavailable 0: a rollout "
-    "takes the only pod of the service away (SPEC §1, §2)"
+    "takes the only pod of the service away"
 )
 DEFAULT_GRACE = (
     "the Kubernetes default grace period (30 s) until the prestop stage sets one covering the preStop sleep "
-    "and the shutdown time (SPEC §2)"
+    "and the shutdown time"
 )
 EXTERNAL_SECRET = (
     "secrets.provider: none: the Secret is created outside shopgen (the runbook's kubectl create secret "
-    "commands), so it is not in the rendered tree (SPEC §6)"
+    "commands), so it is not in the rendered tree"
+)
+
+
+HPA_MEMORY_METRIC = (
+    "the course's second HPA metric (memory 60 %) is kept by default: a JVM keeps its heap, so the ui may "
+    "never scale in; autoscaling.hpa.memory_utilization: null scales on CPU alone"
 )
 
 
 def expected_findings(stage: str, cfg: Config) -> list[ExpectedFinding]:
     """Every finding ``stage`` of ``cfg`` is expected to have, each with its reason."""
     state = desired_states(cfg, upto=stage)[stage]
-    return [*_deliberate(state), *_fragile(state, cfg), *_external(state, cfg)]
+    return [
+        *_deliberate(state),
+        *_fragile(state, cfg),
+        *_external(state, cfg),
+        *_course_values(state),
+        *_docker_hub_images(state),
+    ]
+
+
+def _course_values(state: DesiredState) -> Iterator[ExpectedFinding]:
+    """The course's values shopgen keeps by default although a rule warns about them."""
+    services = {s.name: s for s in state.services}
+    for hpa in state.hpas:
+        target = services.get(hpa.target)
+        if hpa.memory_utilization is None or target is None:
+            continue
+        heap = heap_share_of_request(target.env, target.resources.memory_limit, target.resources.memory)
+        if heap is not None and heap >= hpa.memory_utilization:
+            yield ExpectedFinding(
+                "policy.hpa-memory-vs-heap",
+                HPA_MEMORY_METRIC,
+                kind="HorizontalPodAutoscaler",
+                name=hpa.target,
+                namespace=state.namespace.name,
+            )
 
 
 def workloads(state: DesiredState) -> list[Workload]:
@@ -107,3 +139,24 @@ def _external(state: DesiredState, cfg: Config) -> Iterator[ExpectedFinding]:
         yield ExpectedFinding(
             "policy.external-secret", EXTERNAL_SECRET, kind="Secret", name=name, namespace=state.namespace.name
         )
+
+
+RELEASE_IMAGE_ON_DOCKER_HUB = (
+    "the release's own image for this store has no confirmed public ECR copy of its version (DynamoDB local "
+    "1.13.1 for the 0.7.1 app: AWS's public ECR repository holds newer versions), so it still pulls from Docker "
+    "Hub; point stores.<name>.image at a copy in a registry without anonymous pull limits to drop this finding"
+)
+
+
+def _docker_hub_images(state: DesiredState) -> Iterator[ExpectedFinding]:
+    """Stores running the release's own image where that image is only on Docker Hub (not a user's choice)."""
+    release = {s.name: s.image for s in app.STORES}
+    for store in state.stores:
+        if store.image == release.get(store.name) and pulls_from_docker_hub(store.image):
+            yield ExpectedFinding(
+                "security.image-registry-rate-limit",
+                RELEASE_IMAGE_ON_DOCKER_HUB,
+                kind=store.workload,
+                name=store.name,
+                namespace=state.namespace.name,
+            )

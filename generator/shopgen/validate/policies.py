@@ -71,6 +71,8 @@ class PolicyContext:
     endpoint_propagation_seconds: int = 5
     default_deregistration_delay_seconds: int = 300
     default_start_seconds: int = 30
+    startup_margin: int = 2  # a startupProbe's budget over the start time: fresh nodes start slower
+    liveness_min_window_seconds: int = 30  # a saturated JVM stalls its health endpoint this long
     default_shutdown_seconds: int = 10
     start_seconds: Mapping[str, int] = field(default_factory=dict)  # per app service name
     shutdown_seconds: Mapping[str, int] = field(default_factory=dict)  # per app service name
@@ -176,7 +178,7 @@ class Pod:
 
     @property
     def is_app_service(self) -> bool:
-        """One of the six app services: a Deployment labelled component ``service`` (SPEC §1)."""
+        """One of the six app services: a Deployment labelled component ``service``."""
         return self.kind == "Deployment" and self.component == APP_SERVICE_COMPONENT
 
     def containers(self, *, init: bool = False) -> Iterator[tuple[PathParts, dict[str, Any]]]:
@@ -583,29 +585,61 @@ def _checks_dependencies(path: str, ctx: PolicyContext) -> bool:
     return clean in {p.rstrip("/") for p in ctx.dependency_health_paths}
 
 
+def check_liveness_tolerates_saturation(idx: Manifests, ctx: PolicyContext) -> Iterator[Hit]:
+    """A liveness probe that acts within seconds restarts a process that is only saturated by the surge."""
+    for pod in idx.pods:
+        for parts, container in pod.containers():
+            live, ready = _dict(container.get("livenessProbe")), _dict(container.get("readinessProbe"))
+            if not live:
+                continue
+            window = probe_budget(live) - int(live.get("initialDelaySeconds", 0))
+            if window < ctx.liveness_min_window_seconds:
+                yield hit(
+                    pod.manifest,
+                    (*parts, "livenessProbe"),
+                    f"livenessProbe restarts the container after {window}s of failed checks: a process saturated "
+                    "by the surge answers late for longer than that and is restarted in the middle of the load",
+                    f"make periodSeconds x failureThreshold >= {ctx.liveness_min_window_seconds}s (shopgen: 10 x 6 "
+                    "= 60s), or drop liveness (services.<name>.liveness.enabled: false)",
+                )
+            live_timeout = int(live.get("timeoutSeconds", PROBE_DEFAULTS["timeoutSeconds"]))
+            ready_timeout = int(ready.get("timeoutSeconds", PROBE_DEFAULTS["timeoutSeconds"])) if ready else 0
+            if live_timeout < ready_timeout:
+                yield hit(
+                    pod.manifest,
+                    (*parts, "livenessProbe", "timeoutSeconds"),
+                    f"livenessProbe times out after {live_timeout}s, sooner than readinessProbe ({ready_timeout}s): "
+                    "an answer slow enough only to leave rotation counts as a liveness failure",
+                    f"set livenessProbe.timeoutSeconds >= {ready_timeout} (the readiness timeout)",
+                )
+
+
 def check_startup_budget(idx: Manifests, ctx: PolicyContext) -> Iterator[Hit]:
     """Liveness (or a short startupProbe) kills a slow JVM before it ever finishes starting."""
     for pod in idx.pods:
         if not pod.is_app_service:
             continue
         start = ctx.start_of(pod.name)
+        wanted = ctx.startup_margin * start
         for parts, container in pod.containers():
             startup, live = _dict(container.get("startupProbe")), _dict(container.get("livenessProbe"))
-            if startup and probe_budget(startup) < start:
+            if startup and probe_budget(startup) < wanted:
                 yield hit(
                     pod.manifest,
                     (*parts, "startupProbe"),
-                    f"startupProbe gives up after {probe_budget(startup)}s but {pod.name} needs {start}s to start: "
-                    "the container is killed in a restart loop",
-                    f"raise failureThreshold x periodSeconds to >= {start} (services.{pod.name}.startup.start_seconds)",
+                    f"startupProbe gives up after {probe_budget(startup)}s; {pod.name} needs {start}s to start, and "
+                    f"twice that ({wanted}s) on a fresh node pulling its image: the container is killed in a "
+                    "restart loop exactly when scale-out needs it",
+                    f"raise failureThreshold x periodSeconds to >= {wanted} (twice "
+                    f"services.{pod.name}.startup.start_seconds); a startupProbe costs nothing once the pod is up",
                 )
-            elif not startup and live and probe_budget(live) < start:
+            elif not startup and live and probe_budget(live) < wanted:
                 yield hit(
                     pod.manifest,
                     (*parts, "livenessProbe"),
-                    f"{pod.name} needs {start}s to start but has no startupProbe, and liveness kills it after "
-                    f"{probe_budget(live)}s: the container never finishes starting",
-                    f"add a startupProbe on the liveness endpoint whose failureThreshold x periodSeconds >= {start}",
+                    f"{pod.name} needs {start}s to start ({wanted}s on a fresh node) but has no startupProbe, and "
+                    f"liveness kills it after {probe_budget(live)}s: the container may never finish starting",
+                    f"add a startupProbe on the liveness endpoint whose failureThreshold x periodSeconds >= {wanted}",
                 )
 
 
@@ -676,6 +710,59 @@ def check_hpa_replicas_pinned(idx: Manifests, ctx: PolicyContext) -> Iterator[Hi
             "leave spec.replicas out (shopgen does from the autoscaling stage), or ignore /spec/replicas in "
             "the Argo CD Application (ignoreDifferences + RespectIgnoreDifferences=true)",
         )
+
+
+_MAX_RAM_PERCENTAGE = re.compile(r"-XX:MaxRAMPercentage=([0-9]+(?:\.[0-9]+)?)")
+_JVM_OPTION_VARIABLES = ("JAVA_OPTS", "JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS")
+
+
+def heap_share_of_request(env: Iterable[tuple[Any, Any]], limit: Any, request: Any) -> float | None:
+    """The heap a JVM may keep, as a percentage of its memory request (None: no JVM heap setting).
+
+    ``env`` holds (name, value) pairs; the heap is -XX:MaxRAMPercentage of the memory limit.
+    """
+    percent = None
+    for name, value in env:
+        if name in _JVM_OPTION_VARIABLES and isinstance(value, str):
+            found = _MAX_RAM_PERCENTAGE.search(value)
+            percent = float(found.group(1)) if found else percent
+    limit_bytes, request_bytes = quantity(limit), quantity(request)
+    if percent is None or not limit_bytes or not request_bytes:
+        return None
+    return percent * limit_bytes / request_bytes
+
+
+def _heap_share_of_request(container: Mapping[str, Any]) -> float | None:
+    env = [(_dict(v).get("name"), _dict(v).get("value")) for v in _list(container.get("env"))]
+    resources = _dict(container.get("resources"))
+    limit = _dict(resources.get("limits")).get("memory")
+    return heap_share_of_request(env, limit, _dict(resources.get("requests")).get("memory"))
+
+
+def check_hpa_memory_vs_heap(idx: Manifests, _: PolicyContext) -> Iterator[Hit]:
+    """The HPA follows its largest metric; a JVM keeps its heap, so a memory target below it never scales in."""
+    for hpa in idx.of_kind("HorizontalPodAutoscaler"):
+        target = _hpa_target(idx, hpa)
+        pod = pod_of(target) if target is not None else None
+        if pod is None:
+            continue
+        for index, metric in enumerate(_list(_dict(hpa.get("spec")).get("metrics"))):
+            source = _dict(_dict(metric).get("resource"))
+            goal = _dict(source.get("target")).get("averageUtilization")
+            if source.get("name") != "memory" or not isinstance(goal, int):
+                continue
+            for _, container in pod.containers():
+                heap = _heap_share_of_request(container)
+                if heap is not None and heap >= goal:
+                    yield hit(
+                        hpa,
+                        ("spec", "metrics", index, "resource", "target", "averageUtilization"),
+                        f"HPA {identity(hpa)[2]} targets {goal}% memory, but container {container.get('name')} is a "
+                        f"JVM that may keep {heap:.0f}% of its request as heap (-XX:MaxRAMPercentage) and seldom "
+                        "returns it: the HPA follows its largest metric, so it may never scale in",
+                        "scale on CPU alone (autoscaling.hpa.memory_utilization: null), or set the memory target "
+                        "above the heap share",
+                    )
 
 
 def check_hpa_min_max(idx: Manifests, _: PolicyContext) -> Iterator[Hit]:
@@ -1141,10 +1228,19 @@ POLICIES: tuple[Rule, ...] = (
         check_liveness_no_dependencies,
     ),
     Rule(
+        "policy.liveness-tolerates-saturation",
+        "error",
+        "a livenessProbe's failure window (period x failures) is at least 30 s and it times out no sooner than "
+        "readiness",
+        "a JVM saturated by the surge is restarted mid-load instead of only leaving rotation",
+        check_liveness_tolerates_saturation,
+    ),
+    Rule(
         "policy.startup-budget",
         "error",
-        "a slow starter has a startupProbe whose budget (period x failures) covers its start time",
-        "liveness kills a JVM that is still starting: a restart loop exactly when scale-out needs new pods",
+        "a slow starter has a startupProbe whose budget (period x failures) is twice its start time",
+        "liveness kills a JVM that is still starting on a fresh node: a restart loop exactly when scale-out "
+        "needs new pods",
         check_startup_budget,
     ),
     Rule(
@@ -1160,6 +1256,14 @@ POLICIES: tuple[Rule, ...] = (
         "an HPA's target does not pin spec.replicas in git (or Argo CD ignores /spec/replicas)",
         "Argo CD and the HPA fight: every sync resets the replica count the HPA scaled out to",
         check_hpa_replicas_pinned,
+    ),
+    Rule(
+        "policy.hpa-memory-vs-heap",
+        "warning",
+        "an HPA's memory target is above the heap share a JVM target keeps (-XX:MaxRAMPercentage)",
+        "the HPA, which follows its largest metric, never scales in: the scale-in the prestop stage is about "
+        "never happens",
+        check_hpa_memory_vs_heap,
     ),
     Rule(
         "policy.hpa-min-max",
