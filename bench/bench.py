@@ -31,7 +31,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-STAGES = ("baseline", "readiness", "autoscaling", "overprovisioning", "alb", "prestop")
 CRD_DIR = Path(__file__).resolve().parents[2] / "shared" / "crds"
 
 
@@ -159,7 +158,9 @@ def main() -> None:
     try:
         rendered = work / "rendered"
         subprocess.run([shopgen, "synth", "--out", str(rendered)], check=True, stderr=subprocess.DEVNULL)
-        folders = [str(rendered / "environments" / s) for s in STAGES]
+        from shopgen.story.stages import stage_names  # the one registry of stage names
+
+        folders = [str(rendered / "environments" / s) for s in stage_names()]
         files = [str(p) for p in sorted((rendered / "environments").rglob("*.yaml")) if p.name != "kustomization.yaml"]
 
         def kustomize() -> float:

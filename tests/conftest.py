@@ -14,10 +14,13 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+from shopgen.story.stages import stage_names
+
+TESTS = Path(__file__).resolve().parent
+REPO = TESTS.parent
 SHARED = REPO.parent / "shared"
 CRD_DIR = SHARED / "crds"
-STAGES = ("baseline", "readiness", "autoscaling", "overprovisioning", "alb", "prestop")
+STAGES = stage_names()  # the one registry
 BIN = Path(sys.executable).parent
 
 
@@ -68,7 +71,7 @@ def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
 
 def journal_of(root: Path) -> Path:
     """Where a run on ``root`` keeps its journal (outside the tree, in this test's state folder)."""
-    from shopgen.journal import path_for
+    from shopgen.output.journal import path_for
 
     return path_for(root)
 

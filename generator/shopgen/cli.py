@@ -9,15 +9,15 @@ from __future__ import annotations
 import atexit
 import functools
 import gc
-import json
 import sys
 import traceback
 from pathlib import Path
 
 import click
 
+from shopgen.commands.outcome import Outcome
 from shopgen.errors import ShopgenError
-from shopgen.node import finish_background_start, start_jsii_in_background
+from shopgen.render.node import finish_background_start, start_jsii_in_background
 
 EXIT_DIFFERENT = 1
 EXIT_BUG = 3
@@ -30,6 +30,16 @@ class Context:
 
 def _err(message: str) -> None:
     click.echo(message, err=True)
+
+
+def _finish(outcome: Outcome) -> None:
+    """Print what the command returned and exit with its status."""
+    if outcome.out:
+        click.echo(outcome.out, nl=not outcome.out.endswith("\n"))
+    for line in outcome.err:
+        _err(line)
+    if outcome.code:
+        sys.exit(outcome.code)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -81,79 +91,28 @@ def synth(
     stages: tuple[str, ...], out: Path | None, config_path: Path | None, check: bool, force: bool, crd_dir: Path | None
 ) -> None:
     """Render stages (plus the active stage and shared trees) into the output root."""
-    from shopgen import fastpath
-    from shopgen.workspace import output_root, repo_prefix
+    from shopgen.commands import synth as command
 
-    root = output_root(out)
-    if fastpath.enabled(force=force, crd_dir=crd_dir):
-        unchanged = fastpath.try_unchanged(root, config_path, stages, repo_prefix(root), checked=check)
-        if unchanged is not None:
-            for line in unchanged:
-                _err(line)
-            return
-    start_jsii_in_background()
-
-    from shopgen.synth import check_differences, remember_unchanged, summary_lines
-    from shopgen.synth import synth as run
-
-    result = run(out=out, config_path=config_path, stages=stages, check=check, force=force, crd_dir=crd_dir)
-    if result.completed:
-        _err(result.completed)
-    plan = result.plan
-    for line in summary_lines(result):
-        _err(line)
-    if check:
-        differences = check_differences(plan)
-        if differences:
-            _err(f"out of date: {len(differences)} difference(s) from a fresh render; run `shopgen synth`:")
-            for line in differences:
-                _err(f"  {line}")
-            sys.exit(EXIT_DIFFERENT)
-        remember_unchanged(result, config_path, stages)
-        return
-    for path in plan.forced:
-        _err(f"replaced (--force): {path}")
-    for path in plan.disowned:
-        _err(f"left alone: {path}: listed in .shopgen/generated.json, but not a file shopgen renders here")
-    if plan.stale_edits and force:
-        _err("kept: edited by hand and no longer rendered (--force replaces, never deletes); delete if unwanted:")
-        for path in plan.stale_edits:
-            _err(f"  {path}")
-        sys.exit(EXIT_DIFFERENT)
-    if plan.conflicts and not force:
-        _err("kept, not overwritten (edited by hand or not written by shopgen); rerun with --force to replace:")
-        for path in plan.conflicts:
-            _err(f"  {path}")
-        sys.exit(EXIT_DIFFERENT)
-    remember_unchanged(result, config_path, stages)
+    _finish(
+        command.run(
+            out=out,
+            config_path=config_path,
+            stages=stages,
+            check=check,
+            force=force,
+            crd_dir=crd_dir,
+            before_render=start_jsii_in_background,
+        )
+    )
 
 
 @cli.command()
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def stages(fmt: str) -> None:
     """List the six stages of the story, in order."""
-    from shopgen.stages import STAGES
+    from shopgen.commands import stages as command
 
-    if fmt == "json":
-        data = [
-            {
-                "number": s.number,
-                "name": s.name,
-                "title": s.title,
-                "story": s.story,
-                "fix": s.fix,
-                "why": s.why,
-                "contract": {
-                    "adds": list(s.contract.adds),
-                    "changes": [{"kind": k, "path": p} for k, p in s.contract.changes],
-                },
-            }
-            for s in STAGES
-        ]
-        click.echo(json.dumps(data, indent=2))
-        return
-    for s in STAGES:
-        click.echo(f"{s.number}  {s.name:<17} {s.story}")
+    _finish(command.run(fmt=fmt))
 
 
 @cli.command()
@@ -161,18 +120,9 @@ def stages(fmt: str) -> None:
 @click.option("--force", is_flag=True, help="Overwrite an existing shopgen.yaml.")
 def init(out: Path | None, force: bool) -> None:
     """Write a commented shopgen.yaml holding every default, to see and change them."""
-    from shopgen.config import CONFIG_FILENAME
-    from shopgen.errors import ConfigError
-    from shopgen.init import config_template
-    from shopgen.workspace import output_root
-    from shopgen.writer import write_atomic
+    from shopgen.commands import init as command
 
-    root = output_root(out)
-    target = root / CONFIG_FILENAME
-    if target.exists() and not force:
-        raise ConfigError(f"{target}: exists already; use --force to overwrite it")
-    write_atomic(target, config_template())
-    _err(f"create {target}")
+    _finish(command.run(out=out, force=force))
 
 
 @cli.command()
@@ -203,21 +153,21 @@ def validate(
     """Schemas as strict as the API server, CRD CEL rules, scenario policies. Exit 1 on findings."""
     if fresh:
         start_jsii_in_background()
-    from shopgen.validatecmd import run_validate
+    from shopgen.commands import validate as command
 
-    run = run_validate(
-        out=out,
-        config_path=config_path,
-        stages=stages,
-        all_stages=all_stages,
-        k8s_version=k8s_version,
-        crd_dir=crd_dir,
-        fresh=fresh,
+    _finish(
+        command.run(
+            out=out,
+            config_path=config_path,
+            stages=stages,
+            all_stages=all_stages,
+            k8s_version=k8s_version,
+            crd_dir=crd_dir,
+            fresh=fresh,
+            fmt=fmt,
+            fail_on=fail_on,
+        )
     )
-    click.echo(run.to_json() if fmt == "json" else run.to_text(), nl=False)
-    code = run.exit_code(fail_on)
-    if code:
-        sys.exit(code)
 
 
 @cli.command()
@@ -231,28 +181,11 @@ def diff(
     stages: tuple[str, ...], ref: str | None, contract: bool, fmt: str, out: Path | None, config_path: Path | None
 ) -> None:
     """Semantic diff: `diff FROM TO`, `diff --against REF`, or `diff --contract`. Exit 1 when different."""
-    from shopgen import diffcmd
-    from shopgen.errors import ConfigError
+    from shopgen.commands import diff as command
 
-    modes = sum([bool(stages), ref is not None, contract])
-    if modes != 1 or (stages and len(stages) != 2):
-        raise ConfigError("give exactly one of: FROM TO (two stages), --against GIT_REF, --contract")
+    command.check_usage(stages, ref, contract)
     start_jsii_in_background()
-    if contract:
-        violations = diffcmd.contract_violations(out=out, config_path=config_path)
-        for violation in violations:
-            _err(f"contract violation: {violation}")
-        if violations:
-            sys.exit(EXIT_DIFFERENT)
-        _err("every stage stays within its contract")
-        return
-    if ref is not None:
-        result = diffcmd.diff_against(ref, out=out, config_path=config_path, fmt=fmt)
-    else:
-        result = diffcmd.diff_stages(stages[0], stages[1], out=out, config_path=config_path, fmt=fmt)
-    click.echo(result.text, nl=not result.text.endswith("\n"))
-    if not result.equal:
-        sys.exit(EXIT_DIFFERENT)
+    _finish(command.run(stages, ref=ref, contract=contract, fmt=fmt, out=out, config_path=config_path))
 
 
 @cli.command()
@@ -274,24 +207,19 @@ def promote(
 ) -> None:
     """Make STAGE the active stage: render it, point Argo CD at it, and commit only shopgen's paths."""
     start_jsii_in_background()
-    from shopgen.promote import promote as run
-    from shopgen.promote import promotion_summary
+    from shopgen.commands import promote as command
 
-    promotion = run(
-        stage=stage,
-        out=out,
-        config_path=config_path,
-        through=through,
-        allow_rollback=allow_rollback,
-        commit=not no_commit,
-        message=message,
+    _finish(
+        command.run(
+            stage=stage,
+            out=out,
+            config_path=config_path,
+            through=through,
+            allow_rollback=allow_rollback,
+            commit=not no_commit,
+            message=message,
+        )
     )
-    if promotion.completed:
-        _err(promotion.completed)
-    if not promotion.steps:
-        _err(f"{stage} is already the active stage; nothing to do")
-    for line in promotion_summary(promotion.steps):
-        _err(line)
 
 
 @functools.cache

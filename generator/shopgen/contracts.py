@@ -7,8 +7,8 @@ from itertools import pairwise
 
 from shopgen.config import Config
 from shopgen.diff import changes_within, diff_resources, format_path
-from shopgen.render import render_resources
-from shopgen.stages import STAGES, Stage
+from shopgen.render import render_tree
+from shopgen.story.stages import Stage, all_stages
 
 
 @dataclass(frozen=True)
@@ -44,9 +44,9 @@ def stage_violations(stage: Stage, old: list[dict], new: list[dict]) -> list[Vio
 
 def check_contracts(cfg: Config) -> list[Violation]:
     """Every consecutive pair of stages, rendered fresh from ``cfg``."""
-    rendered = render_resources(cfg, [s.name for s in STAGES])
+    rendered = render_tree(cfg, [s.name for s in all_stages()]).resources
     manifests = {name: [r.manifest for r in resources] for name, resources in rendered.items()}
     violations: list[Violation] = []
-    for previous, stage in pairwise(STAGES):
+    for previous, stage in pairwise(all_stages()):
         violations += stage_violations(stage, manifests[previous.name], manifests[stage.name])
     return violations

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from shopgen import app
 from shopgen.config import Config
-from shopgen.deviations import DEVIATIONS, Workload
-from shopgen.model import DesiredState
-from shopgen.stages import READINESS_GATE_LABEL, desired_states
+from shopgen.story import facts as app_facts
+from shopgen.story.deviations import DEVIATIONS, Workload
+from shopgen.story.stages import desired_states
+from shopgen.story.stages.base import READINESS_GATE_LABEL
+from shopgen.story.state import DesiredState
 from shopgen.validate.findings import ExpectedFinding
 from shopgen.validate.policies import DEFAULT_GRACE_SECONDS, PolicyContext, heap_share_of_request, max_unavailable
 from shopgen.validate.security import pulls_from_docker_hub
@@ -150,7 +151,7 @@ RELEASE_IMAGE_ON_DOCKER_HUB = (
 
 def _docker_hub_images(state: DesiredState) -> Iterator[ExpectedFinding]:
     """Stores running the release's own image where that image is only on Docker Hub (not a user's choice)."""
-    release = {s.name: s.image for s in app.STORES}
+    release = {s.name: s.image for s in app_facts.STORES}
     for store in state.stores:
         if store.image == release.get(store.name) and pulls_from_docker_hub(store.image):
             yield ExpectedFinding(

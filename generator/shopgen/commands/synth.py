@@ -1,0 +1,285 @@
+"""`shopgen synth`: load config, render in memory, plan against disk, then write (or only check).
+
+A rerun that changes nothing takes the no-change path (output/cache.py) before anything heavy is
+imported: the config models, the renderer and cdk8s load inside the functions of the full path.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from shopgen.commands.outcome import DIFFERENT, Outcome
+from shopgen.gitops import repo_prefix
+from shopgen.output import cache
+from shopgen.summary import summary_line
+from shopgen.workspace import output_root
+
+if TYPE_CHECKING:
+    from shopgen.config import Config
+    from shopgen.output.plan import Plan
+    from shopgen.render import Resource
+
+
+@dataclass(frozen=True)
+class SynthResult:
+    root: Path
+    stages: tuple[str, ...]
+    plan: Plan
+    resources: dict[str, int]  # stage -> resource count
+    checked: bool
+    files: dict[str, str]  # everything this run rendered (the fast path remembers their hashes)
+    completed: str | None = None  # what an interrupted run left and this one completed first
+
+
+def stages_to_render(requested: Sequence[str], active: str) -> tuple[str, ...]:
+    """The named stages (all when none) plus the active stage, in story order."""
+    from shopgen.render import in_story_order
+    from shopgen.story.stages import all_stages, get_stage
+
+    for name in requested:
+        get_stage(name)
+    return tuple(in_story_order([*(requested or (s.name for s in all_stages())), active]))
+
+
+def in_scope_for(stages: Sequence[str]):
+    from shopgen.output.owned import SHARED_FILES, SHARED_TREES
+
+    prefixes = tuple(f"environments/{s}/" for s in stages) + SHARED_TREES
+
+    def in_scope(path: str) -> bool:
+        return path.startswith(prefixes) or path in SHARED_FILES
+
+    return in_scope
+
+
+def synth(
+    *,
+    out: Path | None,
+    config_path: Path | None,
+    stages: Sequence[str],
+    check: bool,
+    force: bool,
+    crd_dir: Path | None = None,
+) -> SynthResult:
+    """Render in memory, validate, then (under the lock, after finishing any interrupted run) write.
+
+    Everything that can fail on bad input happens before the lock is taken, so a bad config or
+    option writes nothing at all.
+    """
+    from shopgen.config import load_config
+    from shopgen.errors import Interrupted
+    from shopgen.output.plan import check_inside
+    from shopgen.output.recovery import complete_interrupted
+    from shopgen.output.state import read_active_stage
+    from shopgen.output.writer import apply, locked, pending_journal, refuse_if_interrupted
+    from shopgen.render import render_tree
+
+    root = output_root(out)
+    completed = None
+    if pending_journal(root):
+        if check:
+            refuse_if_interrupted(root, Interrupted)  # read-only: never completes anything
+        else:
+            with locked(root):
+                completed = complete_interrupted(root)
+    cfg, _ = load_config(config_path, out_root=root)
+    active = read_active_stage(root, cfg)
+    wanted = stages_to_render(stages, active)
+    rendered = render_tree(cfg, wanted, active=active, repo_prefix=repo_prefix(root))
+    files, resources = rendered.files, rendered.resources
+    admission_check(cfg, resources, crd_dir)
+    if check:
+        return _planned(root, cfg, wanted, active, files, force=force, check=True)
+    checked: set[Path] = set()
+    for rel in files:
+        check_inside(root, rel, checked)  # a symlinked or clashing path is refused before anything is written
+    with locked(root):
+        if read_active_stage(root, cfg) != active:
+            raise Interrupted(f"{root}: the active stage changed while rendering (a promote ran); run synth again")
+        result = _planned(root, cfg, wanted, active, files, force=force, check=False)
+        apply(result.plan)
+        return replace(result, completed=completed)
+
+
+def _planned(
+    root: Path, cfg: Config, wanted: tuple[str, ...], active: str, files: dict[str, str], *, force: bool, check: bool
+) -> SynthResult:
+    from shopgen.gitops import git_ignored
+    from shopgen.output.plan import make_plan
+    from shopgen.output.state import STATE_FILE, config_hash, read_generated, state_text
+
+    if not (root / STATE_FILE).exists():
+        files = {**files, STATE_FILE: state_text(active)}  # the config's initial_stage seeds the active stage
+    plan = make_plan(
+        root,
+        files,
+        read_generated(root),
+        in_scope=in_scope_for(wanted),
+        config_hash=config_hash(cfg),
+        force=force,
+        ignored=lambda paths: git_ignored(root, paths),
+    )
+    counts = {s: sum(1 for p in files if p.startswith(f"environments/{s}/") and _is_resource(p)) for s in wanted}
+    return SynthResult(root=root, stages=wanted, plan=plan, resources=counts, checked=check, files=files)
+
+
+def admission_check(cfg: Config, resources: dict[str, list[Resource]], crd_dir: Path | None) -> None:
+    """With a CRD folder, refuse to write a render the API server would reject (layers 1-2)."""
+    from shopgen.errors import RenderError
+    from shopgen.workspace import crd_dir_from
+
+    folder = crd_dir_from(crd_dir)
+    if folder is None:
+        return
+    from shopgen.validate import Validator
+
+    validator = Validator(k8s_version=cfg.cluster.kubernetes_version, crd_dir=folder)
+    pairs = [
+        (f"environments/{group}/{r.path}" if group != "argocd" else r.path, r.manifest)
+        for group, items in resources.items()
+        for r in items
+    ]
+    errors = validator.validate(pairs).failing("error")
+    if errors:
+        lines = [f"  {f.rule} {f.where()} {f.path}: {f.message} ({f.source})" for f in errors[:20]]
+        more = f"\n  … and {len(errors) - 20} more" if len(errors) > 20 else ""
+        raise RenderError(
+            f"the render would be rejected by the API server ({len(errors)} errors); nothing written:\n"
+            + "\n".join(lines)
+            + more
+        )
+
+
+def _is_resource(path: str) -> bool:
+    name = path.rsplit("/", 1)[-1]
+    return name.endswith(".yaml") and name != "kustomization.yaml"
+
+
+def summary_lines(result: SynthResult) -> list[str]:
+    """One line per stage (and one for the shared files): resources; created / updated / removed / unchanged."""
+    plan = result.plan
+    lines = []
+    for prefix, label in group_prefixes(result.stages):
+
+        def count(paths: Sequence[str], prefix: str = prefix) -> int:
+            return sum(1 for p in paths if in_group(p, prefix))
+
+        lines.append(
+            summary_line(
+                label,
+                result.resources.get(label),
+                created=count(plan.created),
+                updated=count(plan.updated),
+                removed=count(plan.removes),
+                unchanged=count(plan.unchanged),
+                checked=result.checked,
+            )
+        )
+    return lines
+
+
+def check_differences(plan: Plan) -> list[str]:
+    """What `synth --check` lists: every way the tree differs from a fresh render."""
+    differences = (
+        [f"create {p}" for p in plan.created]
+        + [f"update {p}" for p in plan.updated]
+        + [f"remove {p}" for p in plan.removes]
+        + [f"hand edit {p}" for p in plan.hand_edits]
+        + [f"not shopgen's {p}" for p in plan.foreign]
+    )
+    if plan.writes and not differences:  # only .shopgen/ bookkeeping differs (e.g. the config hash)
+        differences = [f"update {p}" for p in plan.writes]
+    return differences
+
+
+def group_prefixes(stages: Sequence[str]) -> list[tuple[str, str]]:
+    """(path prefix, label) of each summary group: the stage folders, then everything else as "shared"."""
+    return [(f"environments/{s}/", s) for s in stages] + [("", "shared")]
+
+
+def in_group(path: str, prefix: str) -> bool:
+    return path.startswith(prefix) if prefix else not path.startswith("environments/")
+
+
+def remember_unchanged(result: SynthResult, config_path: Path | None, requested: Sequence[str]) -> None:
+    """After a run that left the tree equal to its render, let the next identical run skip rendering."""
+    from shopgen import untrusted
+    from shopgen.errors import ShopgenError
+    from shopgen.output.state import GENERATED_FILE, STATE_FILE
+
+    if os.environ.get(cache.NO_CACHE_ENV):
+        return
+    files = {p: t for p, t in result.files.items() if p != STATE_FILE}
+    groups = []
+    for prefix, label in group_prefixes(result.stages):
+        count = sum(1 for p in files if in_group(p, prefix))
+        groups.append((label, result.resources.get(label), count))
+    try:
+        generated = untrusted.read_bytes(result.root / GENERATED_FILE, untrusted.STATE_LIMIT)
+    except ShopgenError:
+        return
+    if generated is None:
+        return
+    cache.remember(result.root, config_path, requested, repo_prefix(result.root), files, groups, generated)
+
+
+def run(
+    *,
+    out: Path | None,
+    config_path: Path | None,
+    stages: Sequence[str],
+    check: bool,
+    force: bool,
+    crd_dir: Path | None,
+    before_render: Callable[[], None] = lambda: None,
+) -> Outcome:
+    """The whole command: the no-change path when it can prove nothing changes, else a full run.
+
+    ``before_render`` runs once a render is needed (the CLI starts Node there, in the background).
+    """
+    root = output_root(out)
+    if cache.enabled(force=force, crd_dir=crd_dir):
+        unchanged = cache.try_unchanged(root, config_path, stages, repo_prefix(root), checked=check)
+        if unchanged is not None:
+            return Outcome(err=unchanged)
+    before_render()
+    result = synth(out=out, config_path=config_path, stages=stages, check=check, force=force, crd_dir=crd_dir)
+    outcome = Outcome(err=[result.completed] if result.completed else [])
+    outcome.err += summary_lines(result)
+    plan = result.plan
+    if check:
+        differences = check_differences(plan)
+        if differences:
+            outcome.err.append(
+                f"out of date: {len(differences)} difference(s) from a fresh render; run `shopgen synth`:"
+            )
+            outcome.err += [f"  {line}" for line in differences]
+            outcome.code = DIFFERENT
+            return outcome
+        remember_unchanged(result, config_path, stages)
+        return outcome
+    outcome.err += [f"replaced (--force): {path}" for path in plan.forced]
+    outcome.err += [
+        f"left alone: {path}: listed in .shopgen/generated.json, but not a file shopgen renders here"
+        for path in plan.disowned
+    ]
+    if plan.stale_edits and force:
+        outcome.err.append(
+            "kept: edited by hand and no longer rendered (--force replaces, never deletes); delete if unwanted:"
+        )
+        outcome.err += [f"  {path}" for path in plan.stale_edits]
+        outcome.code = DIFFERENT
+        return outcome
+    if plan.conflicts and not force:
+        outcome.err.append(
+            "kept, not overwritten (edited by hand or not written by shopgen); rerun with --force to replace:"
+        )
+        outcome.err += [f"  {path}" for path in plan.conflicts]
+        outcome.code = DIFFERENT
+        return outcome
+    remember_unchanged(result, config_path, stages)
+    return outcome

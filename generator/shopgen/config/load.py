@@ -1,0 +1,127 @@
+"""Reading shopgen.yaml into a Config: defaults merged under the user's values, validated once, and every
+error turned into one ConfigError line naming the field path and, when the file gives it, the line.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from shopgen import yamlio
+from shopgen.config.models import Config, FieldError
+from shopgen.config.types import PATTERN_HELP, invisible_character, shown
+from shopgen.errors import ConfigError
+
+CONFIG_FILENAME = "shopgen.yaml"
+
+
+def defaults() -> Config:
+    """The embedded defaults: every setting at the course's value."""
+    return Config()
+
+
+def parse(data: Any, source: str, raw: Any = None) -> Config:
+    """Validate plain data into a Config; errors name the field path and, when known, the line."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: the top level must be a mapping of settings, not {type(data).__name__}")
+    _refuse_surrogates(data, source, raw, ())
+    merged = _merge(defaults().model_dump(mode="json"), data)
+    try:
+        # JSON mode keeps strict typing (no "3" for 3, no 1 for True) while taking YAML lists as tuples.
+        return Config.model_validate_json(json.dumps(merged))
+    except FieldError as exc:
+        raise ConfigError(_located(source, raw, exc.loc, exc.message)) from None
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors(include_url=False):
+            cause = (error.get("ctx") or {}).get("error")
+            if isinstance(cause, FieldError):
+                lines.append(_located(source, raw, cause.loc, cause.message))
+                continue
+            loc = tuple(str(p) for p in error["loc"])
+            lines.append(_located(source, raw, loc, _message(error)))
+        raise ConfigError("\n  ".join(lines)) from None  # one error line, then indented ones
+
+
+def _refuse_surrogates(data: Any, source: str, raw: Any, loc: tuple[str, ...]) -> None:
+    """A lone surrogate (YAML "\\uD800") is no character: JSON, UTF-8 and the config hash cannot carry it.
+
+    Checked before parse's JSON round trip, which would otherwise fail as "<root>: Invalid JSON".
+    """
+    if isinstance(data, str):
+        if _SURROGATE.search(data):
+            raise ConfigError(_located(source, raw, loc, f"{shown(data)} contains {invisible_character(data)}"))
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            if _SURROGATE.search(key):
+                raise ConfigError(_located(source, raw, (*loc, key), f"the key contains {invisible_character(key)}"))
+            _refuse_surrogates(value, source, raw, (*loc, key))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            _refuse_surrogates(value, source, raw, (*loc, str(index)))
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """The defaults with the user's values laid over them; mappings merge, everything else replaces."""
+    result = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(result.get(key), dict):
+            result[key] = _merge(result[key], value)
+        else:
+            result[key] = value
+    return result
+
+
+def _message(error: dict[str, Any]) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return "unknown setting (check the spelling; `shopgen init` lists every setting)"
+    if kind == "missing":
+        return "required setting is missing"
+    if kind == "string_pattern_mismatch":
+        pattern = (error.get("ctx") or {}).get("pattern", "")
+        value = error.get("input")
+        text = f"{shown(value)} {PATTERN_HELP.get(pattern, 'has the wrong form (pattern ' + pattern + ')')}"
+        found = invisible_character(value) if isinstance(value, str) else None
+        # e.g. NEL (U+0085) or U+2028, which a \S pattern refuses as whitespace: say which character it is.
+        return f"{text}; it contains {found}" if found else text
+    msg = str(error["msg"])
+    return msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+
+
+def _located(source: str, raw: Any, loc: tuple[str, ...], message: str) -> str:
+    # A key is shown escaped when it holds what a terminal would obey (ESC, bidi overrides, surrogates).
+    path = ".".join(part if part.isprintable() else shown(part) for part in loc) or "<root>"
+    # List indexes are ASCII digits; a key like "²" is a key (str.isdigit() is True for it, int() refuses it).
+    parts = tuple(int(p) if p.isascii() and p.isdigit() else p for p in loc)
+    line = yamlio.line_of(raw, parts) if raw is not None else None
+    where = f"{source}:{line}" if line else source
+    return f"{where}: {path}: {message}"
+
+
+def load_config(path: Path | None, *, out_root: Path) -> tuple[Config, str]:
+    """Load ``path`` (or ``<out_root>/shopgen.yaml`` when present, else the defaults).
+
+    Returns the config and a description of where it came from.
+    """
+    if path is None:
+        candidate = out_root / CONFIG_FILENAME
+        if not candidate.exists():
+            return defaults(), "embedded defaults"
+        path = candidate
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a folder, not a config file")
+    raw = yamlio.load_file(path)
+    if raw is None:
+        raise ConfigError(f"{path}: no settings (an empty file); write {{}} in it for the embedded defaults")
+    data = yamlio.to_plain(raw, str(path))
+    return parse(data, str(path), raw), str(path)

@@ -1,0 +1,44 @@
+"""Render: the one entry from a config to what shopgen writes — ``render_tree``.
+
+config → story (desired states) → cdk8s constructs and the platform layer → {path: text} plus the
+manifests behind them, all in memory; nothing here touches the output root.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from shopgen.render.tree import Resource, in_story_order, render_files, stage_manifests
+
+if TYPE_CHECKING:
+    from shopgen.config import Config
+
+__all__ = ["Rendered", "Resource", "in_story_order", "render_tree"]
+
+
+@dataclass(frozen=True)
+class Rendered:
+    files: dict[str, str]  # path relative to the output root -> text ({} for manifests only)
+    resources: dict[str, list[Resource]]  # stage name, or "argocd" for argocd/ and the platform layer
+
+
+def render_tree(cfg: Config, stages: Sequence[str], *, active: str | None = None, repo_prefix: str = "") -> Rendered:
+    """The named stages; with ``active``, every file a synth writes, else only the stages' manifests.
+
+    With ``active`` the render holds the shared trees too (argocd/ pointing at ``active``, the
+    platform layer, .gitattributes), and their Kubernetes objects form the "argocd" group.
+    ``repo_prefix`` is the output root inside its git repository ("" at the top level, else
+    "sub/dir/"): Argo CD paths are relative to the repository's top level.
+    """
+    if active is None:
+        return Rendered({}, stage_manifests(cfg, stages))
+    from shopgen.render.platform import render_platform
+
+    # The platform layer first: it needs no cdk8s, so it runs while Node may still be starting.
+    platform, platform_objects = render_platform(cfg, repo_prefix=repo_prefix)
+    files, resources = render_files(cfg, stages, active, repo_prefix=repo_prefix)
+    files.update(platform)
+    resources["argocd"] += [Resource(path, m) for path, m in sorted(platform_objects.items())]
+    return Rendered(files, resources)

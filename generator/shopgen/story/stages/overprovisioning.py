@@ -1,0 +1,47 @@
+"""Stage 4: low-priority pause pods hold spare room that a burst takes at once."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from shopgen.story.stages.base import Contract, Stage
+from shopgen.story.state import DesiredState, Overprovisioning
+
+if TYPE_CHECKING:
+    from shopgen.config import Config
+
+
+def _overprovisioning(state: DesiredState, cfg: Config) -> DesiredState:
+    """Low-priority pause pods hold spare room that real pods take at once during a burst."""
+    o = cfg.overprovisioning
+    return replace(
+        state,
+        overprovisioning=Overprovisioning(
+            replicas=o.replicas, memory=o.memory, image=o.image, priority_value=o.priority_value
+        ),
+    )
+
+
+def readme_values(cfg: Config) -> list[tuple[str, str]]:
+    """The values that matter in this stage, for its README."""
+    return [
+        ("pause pods", f"{cfg.overprovisioning.replicas} x {cfg.overprovisioning.memory}"),
+        ("PriorityClass", f"`overprovisioning`, value {cfg.overprovisioning.priority_value}"),
+    ]
+
+
+STAGE = Stage(
+    readme_values=readme_values,
+    name="overprovisioning",
+    title="Overprovisioning: spare capacity absorbs a sudden burst",
+    story="Spare capacity absorbs a sudden burst while Karpenter adds nodes.",
+    fix="PriorityClass `overprovisioning` (value -1, not the global default) and a Deployment of 10 "
+    "pause pods requesting 100Mi each, one per node.",
+    why="Real pods preempt the pause pods at once instead of waiting for a new node; Karpenter then "
+    "brings up nodes for the evicted pause pods, ahead of the next burst.",
+    contract=Contract(adds=("PriorityClass", "Deployment")),
+    transform=_overprovisioning,
+    watch="`kubectl get pods -n {namespace} -l app.kubernetes.io/name=overprovisioning -w`: pause pods "
+    "are preempted first under load.",
+)
