@@ -56,6 +56,12 @@ def test_liveness_is_a_deadlock_detector_and_startup_has_twice_the_start_time(st
     assert startup["periodSeconds"] * startup["failureThreshold"] >= 2 * start
 
 
+def test_the_readiness_readme_states_the_budgets_it_renders(rendered: Path):
+    readme = (rendered / "environments/readiness/README.md").read_text()
+    assert "| startupProbe (ui) | period 5s x 24 = 120s, twice the 60s start time |" in readme
+    assert "| livenessProbe | period 10s x failure 6: a deadlock detector" in readme
+
+
 def test_the_baseline_has_no_probes(rendered: Path):
     for name in APP_SERVICES:
         c = container(rendered, "baseline", name)

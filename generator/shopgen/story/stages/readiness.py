@@ -66,11 +66,18 @@ def readme_values(cfg: Config) -> list[tuple[str, str]]:
             f"{ui.readiness.timeout_seconds}s, failure {ui.readiness.failure_threshold}, success "
             f"{ui.readiness.success_threshold}",
         ),
-        ("livenessProbe", f"period {ui.liveness.period_seconds}s, failure {ui.liveness.failure_threshold}"),
+        (
+            "livenessProbe",
+            f"period {ui.liveness.period_seconds}s x failure {ui.liveness.failure_threshold}: a deadlock detector, "
+            "timeout as readiness's"
+            if ui.liveness.enabled
+            else "none (services.ui.liveness.enabled: false)",
+        ),
         (
             "startupProbe (ui)",
-            f"period {ui.startup.period_seconds}s x {ui.startup.failure_threshold} "
-            f"= {ui.startup.start_seconds}s start budget",
+            f"period {ui.startup.period_seconds}s x {ui.startup.failure_threshold} = "
+            f"{ui.startup.period_seconds * ui.startup.failure_threshold}s, twice the {ui.startup.start_seconds}s "
+            "start time",
         ),
         ("namespace label", "`elbv2.k8s.aws/pod-readiness-gate-inject: enabled`"),
     ]
