@@ -11,6 +11,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -145,3 +146,20 @@ def git_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     return env
+
+
+# Commit dates fixed: equal commits have equal ids, so a test can compare a promotion with a reference.
+FIXED_DATES = {"GIT_AUTHOR_DATE": "2024-06-11T12:00:00Z", "GIT_COMMITTER_DATE": "2024-06-11T12:00:00Z"}
+
+
+@pytest.fixture
+def repo(tmp_path: Path, git_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A git repository holding a committed default render, active stage baseline, with fixed commit dates."""
+    for key, value in FIXED_DATES.items():
+        monkeypatch.setenv(key, value)
+    return committed_repo(tmp_path)
+
+
+def show_findings(findings: list[Any]) -> str:
+    """Findings one per line, for assertion messages."""
+    return "\n".join(f"{f.severity} {f.rule} {f.path}: {f.message}" for f in findings) or "(no findings)"

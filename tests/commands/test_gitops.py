@@ -15,13 +15,7 @@ from shopgen.render import render_tree
 from shopgen.story.stages import get_stage
 from shopgen.validate import validate_resources
 
-from conftest import CRD_DIR, STAGES, committed_repo, git, run_cli, tree_bytes
-
-
-@pytest.fixture
-def repo(tmp_path: Path, git_env) -> Path:
-    """A git repository holding a committed default render, active stage baseline."""
-    return committed_repo(tmp_path)
+from conftest import CRD_DIR, STAGES, git, run_cli, tree_bytes
 
 
 def _snapshot(repo: Path) -> tuple[dict[str, bytes], str, bytes, str]:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TESTS, committed_repo, git, journal_of, run_cli, tree_bytes
+from conftest import TESTS, git, journal_of, run_cli, tree_bytes
 
 # The real CLI behind a test-side entry point that can fail or kill it at one file operation.
 SHOPGEN = [sys.executable, str(TESTS / "faults.py")]
@@ -391,16 +391,6 @@ def test_two_synth_runs_at_once_never_interleave(tmp_path: Path):
 
 
 # --- promote: killed at file operations and during git -------------------------------------------
-
-FIXED_DATES = {"GIT_AUTHOR_DATE": "2024-06-11T12:00:00Z", "GIT_COMMITTER_DATE": "2024-06-11T12:00:00Z"}
-
-
-@pytest.fixture
-def repo(tmp_path: Path, git_env, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A committed default render, active stage baseline; commit dates fixed, so equal commits have equal ids."""
-    for key, value in FIXED_DATES.items():
-        monkeypatch.setenv(key, value)
-    return committed_repo(tmp_path)
 
 
 def _reference(repo: Path, tmp_path: Path, args: Sequence[str]) -> tuple[list[str], dict[str, bytes]]:

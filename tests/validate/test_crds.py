@@ -13,7 +13,7 @@ import pytest
 from shopgen.errors import ConfigError
 from shopgen.validate import Finding, Report, Validator, validate_resources
 
-from conftest import CRD_DIR
+from conftest import CRD_DIR, show_findings
 
 pytestmark = pytest.mark.skipif(not CRD_DIR.is_dir(), reason=f"upstream CRDs not found at {CRD_DIR}")
 
@@ -151,26 +151,22 @@ def check(validator: Validator, resource: dict[str, Any]) -> list[Finding]:
     return validator.validate([("test.yaml", resource)]).findings
 
 
-def show(findings: list[Finding]) -> str:
-    return "\n".join(f"{f.severity} {f.rule} {f.path}: {f.message}" for f in findings) or "(no findings)"
-
-
 def only(findings: list[Finding]) -> Finding:
-    assert len(findings) == 1, show(findings)
+    assert len(findings) == 1, show_findings(findings)
     return findings[0]
 
 
 @pytest.mark.parametrize("source", sorted(VALID))
 def test_valid_objects_pass_with_every_rule_evaluated(validator: Validator, source: str) -> None:
     report = validator.validate([(source, VALID[source])])
-    assert report.findings == [], show(report.findings)
+    assert report.findings == [], show_findings(report.findings)
     assert report.cel_not_evaluated == 0
     assert report.custom_validated == 1
 
 
 def test_karpenter_rules_really_run(validator: Validator) -> None:
     report = validator.validate([("a", NODEPOOL), ("b", EC2NODECLASS)])
-    assert report.findings == [], show(report.findings)
+    assert report.findings == [], show_findings(report.findings)
     assert report.cel_evaluated > 40  # rules on present fields, items counted once each
     assert report.cel_not_applicable == 3  # NodePool's transition rules (oldSelf)
     assert report.cel_not_evaluated == 0
@@ -352,8 +348,8 @@ NODEPOOL_BREAKS = [
 def test_nodepool_rule_breaks(validator: Validator, change: Callable[..., Any], path: str, message: str) -> None:
     findings = check(validator, changed(NODEPOOL, change))
     matching = [f for f in findings if f.rule == "crd.cel-rule" and f.path == path and f.message == message]
-    assert len(matching) == 1, show(findings)
-    assert all(f.severity == "error" for f in findings), show(findings)
+    assert len(matching) == 1, show_findings(findings)
+    assert all(f.severity == "error" for f in findings), show_findings(findings)
 
 
 def test_nodepool_label_nodepool_is_restricted_once(validator: Validator) -> None:
@@ -363,7 +359,7 @@ def test_nodepool_label_nodepool_is_restricted_once(validator: Validator) -> Non
     )
     assert [(f.path, f.message) for f in findings] == [
         ("spec.template.metadata.labels", 'label "karpenter.sh/nodepool" is restricted')
-    ], show(findings)
+    ], show_findings(findings)
 
 
 def test_rule_that_errors_at_runtime_is_an_error(validator: Validator) -> None:
@@ -435,7 +431,7 @@ def test_schema_types_and_enums(validator: Validator) -> None:
     assert {(f.rule, f.path) for f in findings} >= {
         ("crd.invalid", "spec.disruption.consolidationPolicy"),
         ("crd.invalid", "spec.template.spec.requirements[0].operator"),
-    }, show(findings)
+    }, show_findings(findings)
     assert all(f.severity == "error" for f in findings)
 
 

@@ -11,6 +11,8 @@ from shopgen.errors import ConfigError
 from shopgen.validate import Finding, Validator, validate_resources
 from shopgen.validate.schemas import BuiltinSchemas, resolve_version, supported_versions
 
+from conftest import show_findings
+
 DEPLOYMENT: dict[str, Any] = {
     "apiVersion": "apps/v1",
     "kind": "Deployment",
@@ -109,10 +111,6 @@ def schemas() -> BuiltinSchemas:
     return BuiltinSchemas("1.35")
 
 
-def show(findings: list[Finding]) -> str:
-    return "\n".join(f"{f.severity} {f.rule} {f.path}: {f.message}" for f in findings) or "(no findings)"
-
-
 def with_change(path: list[str | int], value: Any, resource: dict[str, Any] = DEPLOYMENT) -> dict[str, Any]:
     copied = copy.deepcopy(resource)
     node: Any = copied
@@ -128,12 +126,12 @@ CONTAINER = ["spec", "template", "spec", "containers", 0]
 @pytest.mark.parametrize("resource", [DEPLOYMENT, *OTHERS], ids=lambda r: r["kind"])
 def test_valid_built_in_objects_pass(schemas: BuiltinSchemas, resource: dict[str, Any]) -> None:
     findings = schemas.validate(resource, "x.yaml")
-    assert findings == [], show(findings)
+    assert findings == [], show_findings(findings)
 
 
 def test_unknown_field_reported_with_full_path(schemas: BuiltinSchemas) -> None:
     findings = schemas.validate(with_change([*CONTAINER, "imagePullPolicyy"], "Always"), "catalog.yaml")
-    assert len(findings) == 1, show(findings)
+    assert len(findings) == 1, show_findings(findings)
     finding = findings[0]
     assert finding == Finding(
         rule="schema.unknown-field",
@@ -161,7 +159,7 @@ def test_unknown_field_reported_with_full_path(schemas: BuiltinSchemas) -> None:
 def test_unknown_fields_at_every_depth(schemas: BuiltinSchemas, path: list[str | int], where: str | None) -> None:
     findings = schemas.validate(with_change(path, {}))
     expected = where or "spec.template.spec.containers[0].readinessProbe.httpGet.scheme_"
-    assert [(f.rule, f.path) for f in findings] == [("schema.unknown-field", expected)], show(findings)
+    assert [(f.rule, f.path) for f in findings] == [("schema.unknown-field", expected)], show_findings(findings)
 
 
 def test_every_error_is_reported_not_only_the_first(schemas: BuiltinSchemas) -> None:
@@ -179,7 +177,7 @@ def test_every_error_is_reported_not_only_the_first(schemas: BuiltinSchemas) -> 
         ),
         ("schema.invalid", "spec.template.spec.terminationGracePeriodSeconds", "expected integer, got string '30'"),
         ("schema.missing-field", "spec.template.spec.containers[0].name", "required field 'name' is missing"),
-    ], show(findings)
+    ], show_findings(findings)
 
 
 def test_quantity_and_int_or_string(schemas: BuiltinSchemas) -> None:
@@ -207,7 +205,7 @@ def test_custom_resources_are_not_built_in(schemas: BuiltinSchemas) -> None:
 
 def test_engine_sends_built_ins_to_layer_1_only() -> None:
     report = validate_resources([("d.yaml", DEPLOYMENT), *(("o.yaml", r) for r in OTHERS)], crd_dir=None)
-    assert report.findings == [], show(report.findings)
+    assert report.findings == [], show_findings(report.findings)
     assert (report.resources_checked, report.builtin_validated, report.custom_validated) == (7, 7, 0)
 
 
