@@ -128,7 +128,10 @@ def read_tree(top: Path, ref: str, prefixes: Iterable[str]) -> dict[str, str]:
         if kind != b"blob":
             continue
         # A commit is someone else's work: a file past the limit is refused before git hands it over.
-        path, size_bytes = raw_path.decode(errors="replace"), int(size)
+        path = raw_path.decode(errors="replace")
+        if not size.isdigit():  # git prints "BAD" for a blob the repository does not have
+            raise RepositoryError(f"{ref}:{path}: git cannot read this file (a missing object?): run `git fsck`")
+        size_bytes = int(size)
         total += size_bytes
         if size_bytes > untrusted.MANIFEST_LIMIT:
             raise RepositoryError(
@@ -143,7 +146,10 @@ def read_tree(top: Path, ref: str, prefixes: Iterable[str]) -> dict[str, str]:
     out, files, pos = batch.stdout, {}, 0
     for path, _ in entries:
         header_end = out.index(b"\n", pos)
-        size = int(out[pos:header_end].split()[2])
+        header = out[pos:header_end].split()
+        if len(header) != 3 or not header[2].isdigit():  # "<oid> missing": the object is not there
+            raise RepositoryError(f"{ref}:{path}: git cannot read this file (a missing object?): run `git fsck`")
+        size = int(header[2])
         body = out[header_end + 1 : header_end + 1 + size]
         files[path] = body.decode("utf-8", errors="replace")
         pos = header_end + 1 + size + 1
@@ -168,6 +174,11 @@ def dirty_paths(top: Path, paths: Sequence[str]) -> list[str]:
             if source:
                 found.append(source.decode())
     return sorted(set(found))
+
+
+def is_tracked(top: Path, path: str) -> bool:
+    """Whether git tracks ``path`` (repo-relative): ignored and untracked files are not."""
+    return run_git(["ls-files", "--error-unmatch", "--", path], cwd=top, check=False).returncode == 0
 
 
 def finish_commit(top: Path, paths: Sequence[str], message: str, parent: str | None) -> str | None:
@@ -196,13 +207,17 @@ def _tree_with(top: Path, parent: str | None, paths: Sequence[str]) -> str:
 
 def _index_with(top: Path, parent: str | None, paths: Sequence[str], env: Mapping[str, str]) -> str:
     """Fill the index ``env`` names with ``parent`` plus ``paths`` from the working tree; return its tree."""
+    _fill_index(top, parent, paths, env)
+    return run_git(["write-tree"], cwd=top, env=env).stdout.decode().strip()
+
+
+def _fill_index(top: Path, parent: str | None, paths: Sequence[str], env: Mapping[str, str]) -> None:
     if parent:
         run_git(["read-tree", parent], cwd=top, env=env)
     else:
         run_git(["read-tree", "--empty"], cwd=top, env=env)
     listing = "".join(f"{p}\0" for p in paths).encode()
     run_git(["update-index", "--add", "--remove", "-z", "--stdin"], cwd=top, env=env, input=listing)
-    return run_git(["write-tree"], cwd=top, env=env).stdout.decode().strip()
 
 
 def index_lock(top: Path) -> Path | None:
@@ -259,8 +274,10 @@ def commit_paths(top: Path, paths: Sequence[str], message: str) -> str:
     parent = head(top)
     with tempfile.TemporaryDirectory(prefix="shopgen-index-") as tmp:
         env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
-        tree = _index_with(top, parent, paths, env)
+        _fill_index(top, parent, paths, env)
         message = _commit_hooks(top, message, env, Path(tmp) / "COMMIT_EDITMSG")
+        # The tree after the hooks, as git commit writes it: what a pre-commit hook adds is committed.
+        tree = run_git(["write-tree"], cwd=top, env=env).stdout.decode().strip()
         args = ["commit-tree", tree, "-F", "-", *(["-p", parent] if parent else []), *(["-S"] if _signs(top) else [])]
         commit = run_git(args, cwd=top, env=env, input=message.encode()).stdout.decode().strip()
     ref = symbolic_head(top)

@@ -51,7 +51,22 @@ def test_promote_refuses_a_config_that_is_not_committed(change: str, tmp_path: P
     old, head = tree_bytes(repo), git(repo, "rev-parse", "HEAD").strip()
     result = run_cli("promote", "readiness", cwd=repo)
     assert result.code == 2, result.err
-    assert result.err.startswith(f"shopgen: error: {config}: has uncommitted changes"), result.err
+    said = "is not committed" if change == "untracked" else "has uncommitted changes"
+    assert result.err.startswith(f"shopgen: error: {config}: {said}"), result.err
+    _unchanged(repo, old, head)
+
+
+def test_promote_refuses_a_config_git_ignores(tmp_path: Path, git_env):
+    """An ignored shopgen.yaml never reaches a clone: a promotion rendered from it could never check clean."""
+    repo = committed_repo(tmp_path)
+    (repo / ".gitignore").write_text("shopgen.yaml\n")
+    git(repo, "add", ".gitignore")
+    git(repo, "commit", "-qm", "ignore the config")
+    (repo / "shopgen.yaml").write_text("services:\n  ui:\n    prestop_sleep_seconds: 70\n")
+    old, head = tree_bytes(repo), git(repo, "rev-parse", "HEAD").strip()
+    result = run_cli("promote", "readiness", cwd=repo)
+    assert result.code == 2, result.err
+    assert "shopgen.yaml: is not committed" in result.err
     _unchanged(repo, old, head)
 
 
@@ -104,6 +119,13 @@ def test_a_refusing_hook_refuses_the_promotion_and_the_tree_goes_back(hook: str,
     assert "the files were put back" in result.err
     _unchanged(repo, old, head)
     assert git(repo, "status", "--porcelain") == ""
+
+
+def test_what_a_pre_commit_hook_stages_is_committed_as_git_commit_would(tmp_path: Path, git_env):
+    repo = committed_repo(tmp_path)
+    _hook(repo, "pre-commit", 'echo "checked" > hook-note.txt && git add hook-note.txt\n')
+    assert run_cli("promote", "readiness", cwd=repo).code == 0
+    assert "hook-note.txt" in git(repo, "show", "--name-only", "--format=", "HEAD").split()
 
 
 def test_commit_msg_hook_edits_reach_the_commit(tmp_path: Path, git_env):

@@ -17,7 +17,7 @@ import pytest
 
 from shopgen.output.state import digest
 
-from conftest import BIN, committed_repo, git, journal_of, run_cli, tree_bytes
+from conftest import BIN, CRD_DIR, committed_repo, git, journal_of, run_cli, tree_bytes
 
 SHOPGEN = str(BIN / "shopgen")
 UPDATE = "services:\n  ui:\n    prestop_sleep_seconds: 70\n"  # a config change: synth has files to write
@@ -273,6 +273,9 @@ SELF_ALIAS = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata: &a [*
 
 
 def _plant(kind: str, path: Path) -> None:
+    if kind == "wrong-type":  # valid YAML, a list where Kubernetes has a name
+        path.write_text(path.read_text().replace("serviceAccountName: ui", "serviceAccountName: [ui]"))
+        return
     path.unlink(missing_ok=True)
     if kind == "dev-zero":
         path.symlink_to("/dev/zero")
@@ -283,6 +286,10 @@ def _plant(kind: str, path: Path) -> None:
             handle.truncate(20 << 20)  # past every limit; sparse, so it costs no disk
     elif kind == "alias-bomb":
         path.write_text(ALIAS_BOMB)
+    elif kind == "impossible-date":  # YAML 1.1 reads it as a date that does not exist
+        path.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  day: 2020-02-30\n")
+    elif kind == "huge-integer":  # more digits than Python converts
+        path.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\nspec: " + "1" * 5000 + "\n")
     else:
         path.write_text(SELF_ALIAS)
 
@@ -299,6 +306,9 @@ def _plant(kind: str, path: Path) -> None:
         (DEPLOYMENT, "self-alias", ("validate", "--stage", "prestop")),
         (DEPLOYMENT, "dev-zero", ("validate", "--stage", "prestop")),
         (DEPLOYMENT, "fifo", ("synth",)),
+        (DEPLOYMENT, "impossible-date", ("validate", "--stage", "prestop")),
+        (DEPLOYMENT, "huge-integer", ("validate", "--stage", "prestop")),
+        (DEPLOYMENT, "wrong-type", ("validate", "--stage", "prestop")),
     ],
     ids=lambda v: v if isinstance(v, str) else "-".join(v),
 )
@@ -310,10 +320,14 @@ def test_every_read_of_the_repository_is_bounded(rel: str, kind: str, args: tupl
     _plant(kind, repo / rel)
     result = child(*args, cwd=repo, timeout=60)
     assert result.returncode == 2, result.stderr
-    assert f"{repo / rel}" in one_error(result.stderr) or f"{rel}:" in result.stderr
+    said = one_error(result.stderr)
+    if kind == "wrong-type":  # the rules read every object of a stage: the stage's tree is what they can name
+        assert f"{rel.rsplit('/', 2)[0]}:" in said
+    else:
+        assert f"{repo / rel}" in said or f"{rel}:" in said
 
 
-@pytest.mark.parametrize("kind", ["alias-bomb", "self-alias", "huge"])
+@pytest.mark.parametrize("kind", ["alias-bomb", "self-alias", "huge", "impossible-date"])
 def test_diff_against_a_ref_bounds_what_it_reads(kind: str, tmp_path: Path, git_env):
     repo = committed_repo(tmp_path)
     _plant(kind, repo / DEPLOYMENT)
@@ -322,3 +336,33 @@ def test_diff_against_a_ref_bounds_what_it_reads(kind: str, tmp_path: Path, git_
     result = child("diff", "--against", "HEAD", cwd=repo, timeout=60)
     assert result.returncode == 2, result.stderr
     assert DEPLOYMENT in one_error(result.stderr)
+
+
+def test_a_value_cel_cannot_hold_is_named_not_a_crash(tmp_path: Path, git_env):
+    repo = committed_repo(tmp_path)
+    nodeclass = repo / "environments/prestop/platform/ec2nodeclass-default.yaml"
+    text = nodeclass.read_text()
+    label = "app.kubernetes.io/instance: default"
+    assert label in text
+    nodeclass.write_text(text.replace(label, "app.kubernetes.io/instance: 100000000000000000000"))
+    result = child("validate", "--stage", "prestop", "--crd-dir", CRD_DIR, cwd=repo, timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert "environments/prestop" in one_error(result.stderr)
+
+
+def test_a_folder_where_shopgen_keeps_a_temp_file_is_named_and_nothing_is_left_pending(tmp_path: Path, git_env):
+    """A commit can hold a folder named like a temp file: the run stops naming it and leaves no journal."""
+    repo = committed_repo(tmp_path)
+    planted = repo / "environments/prestop/ui/.deployment-ui.yaml.shopgen.tmp"
+    planted.mkdir()
+    (planted / "keep").write_text("")
+    (repo / "shopgen.yaml").write_text(UPDATE)
+    old = tree_bytes(repo)
+    result = child("synth", cwd=repo)
+    assert result.returncode == 2, result.stderr
+    assert f"{planted}: is a folder where shopgen keeps a temp file" in one_error(result.stderr)
+    assert "nothing was changed" in result.stderr and not journal_of(repo).exists()
+    assert tree_bytes(repo) == old
+    (planted / "keep").unlink()
+    planted.rmdir()
+    assert run_cli("synth", cwd=repo).code == 0

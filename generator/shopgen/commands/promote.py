@@ -97,6 +97,11 @@ def refuse_uncommitted_config(top: Path, config: Path) -> None:
         rel = config.resolve().relative_to(top.resolve()).as_posix()
     except ValueError:
         return
+    if config.is_file() and not gitops.is_tracked(top, rel):
+        raise ConfigError(
+            f"{config}: is not committed (untracked or ignored by git); a promotion commit must match the "
+            f"committed config: commit {rel} first"
+        )
     if gitops.dirty_paths(top, [rel]):
         raise ConfigError(
             f"{config}: has uncommitted changes; a promotion commit must match the committed config "

@@ -227,6 +227,9 @@ def remember_unchanged(result: SynthResult, config_path: Path | None, requested:
     cache.remember(result.root, config_path, requested, repo_prefix(result.root), files, groups, generated)
 
 
+STALE_EDITS = "kept: edited by hand and no longer rendered (--force replaces, never deletes); delete if unwanted:"
+
+
 def run(
     *,
     out: Path | None,
@@ -268,18 +271,22 @@ def run(
         for path in plan.disowned
     ]
     if plan.stale_edits and force:
-        outcome.err.append(
-            "kept: edited by hand and no longer rendered (--force replaces, never deletes); delete if unwanted:"
-        )
+        outcome.err.append(STALE_EDITS)
         outcome.err += [f"  {path}" for path in plan.stale_edits]
         outcome.code = DIFFERENT
         return outcome
-    if plan.conflicts and not force:
+    replaceable = [path for path in plan.conflicts if path not in plan.stale_edits]
+    if replaceable and not force:
         outcome.err.append(
             "kept, not overwritten (edited by hand or not written by shopgen); rerun with --force to replace:"
         )
-        outcome.err += [f"  {path}" for path in plan.conflicts]
+        outcome.err += [f"  {path}" for path in replaceable]
         outcome.code = DIFFERENT
+    if plan.stale_edits and not force:
+        outcome.err.append(STALE_EDITS)
+        outcome.err += [f"  {path}" for path in plan.stale_edits]
+        outcome.code = DIFFERENT
+    if outcome.code:
         return outcome
     remember_unchanged(result, config_path, stages)
     return outcome

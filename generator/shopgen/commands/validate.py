@@ -16,7 +16,7 @@ from typing import Any
 from shopgen import untrusted, yamlio
 from shopgen.commands.outcome import Outcome
 from shopgen.config import REPO_URL_PLACEHOLDER, Config, load_config
-from shopgen.errors import ConfigError
+from shopgen.errors import ConfigError, RepositoryError
 from shopgen.output.owned import is_owned
 from shopgen.output.state import hand_edited, read_active_stage
 from shopgen.output.writer import refuse_if_interrupted
@@ -200,9 +200,19 @@ def run_validate(
     groups = collect(root, names, resources)
     argocd = [m for _, m in groups.get(SHARED_GROUP, [])]
     for group, pairs in groups.items():
-        report = validator.validate(pairs)
-        if group != SHARED_GROUP:
-            scenario_layers(report, cfg, group, pairs, argocd if group == active else [])
+        try:
+            report = validator.validate(pairs)
+            if group != SHARED_GROUP:
+                scenario_layers(report, cfg, group, pairs, argocd if group == active else [])
+        except (TypeError, ValueError, AttributeError, KeyError) as exc:
+            # The rules read objects shopgen rendered; files on disk may hold anything (a list where a
+            # name goes, an integer CEL cannot hold). Name the tree, never crash.
+            where = f"environments/{group}" if group != SHARED_GROUP else "argocd/ and platform/"
+            raise RepositoryError(
+                f"{where}: a manifest holds a value of a type or size no Kubernetes object has "
+                f"({type(exc).__name__}: {str(exc)[:200]}); run `shopgen synth --force` to restore the "
+                "rendered files, or `shopgen validate --render` to check a fresh render"
+            ) from None
         run.reports[group] = report
     texts = _rendered_texts(root, files)
     from shopgen.validate.security import scan_texts

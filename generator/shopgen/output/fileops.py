@@ -40,8 +40,7 @@ def write_atomic(path: Path, text: str | bytes, *, durable: bool = False, mode: 
             path.parent.mkdir(parents=True, exist_ok=True)
         fault_step(path)
         # Unlink first, then O_EXCL: a leftover (or a planted symlink) is never written through.
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+        _drop_temp(tmp)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
         try:
             with os.fdopen(fd, "wb") as handle:
@@ -58,6 +57,20 @@ def write_atomic(path: Path, text: str | bytes, *, durable: bool = False, mode: 
             raise
     except OSError as exc:
         raise WriteError(f"{path}: cannot write: {exc.strerror or exc}") from None
+
+
+def _drop_temp(tmp: Path) -> None:
+    """Remove a leftover temp file; a folder in its place (a commit can hold one) is named, not followed."""
+    try:
+        os.unlink(tmp)
+    except FileNotFoundError:
+        pass
+    except IsADirectoryError:
+        raise WriteError(f"{tmp}: is a folder where shopgen keeps a temp file; remove it") from None
+    except PermissionError:
+        if tmp.is_dir() and not tmp.is_symlink():  # unlink of a folder is EPERM on some systems
+            raise WriteError(f"{tmp}: is a folder where shopgen keeps a temp file; remove it") from None
+        raise
 
 
 def write_new(path: Path, text: str) -> None:

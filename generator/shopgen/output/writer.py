@@ -215,11 +215,16 @@ def undo(plan: Plan) -> None:
 
 
 def _roll_back(plan: Plan) -> None:
+    """Put back what the plan changed; a file that still holds its old bytes is left alone."""
     for rel, before in plan.old.items():
         path = plan.root / rel
+        try:
+            now = untrusted.read_bytes(path, untrusted.MANIFEST_LIMIT, error=WriteError)
+        except WriteError:
+            now = None  # unreadable: rewritten below, and a failure there is the one reported
         if before is None:
-            remove(path, plan.root)
-        else:
+            remove(path, plan.root)  # also takes away the folders the run created for it
+        elif now != before:
             write_atomic(path, before)
 
 

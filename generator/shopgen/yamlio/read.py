@@ -170,6 +170,8 @@ def load_manifests(text: str, source: str) -> list[dict[str, Any]]:
         raise ConfigError(f"{source}: invalid YAML: {exc}") from None
     except RecursionError:
         raise RepositoryError(f"{source}: nested too deeply to be a manifest") from None
+    except ValueError as exc:  # a value the constructor cannot build: 2020-02-30, an integer of 5,000 digits
+        raise RepositoryError(f"{source}: invalid value: {_shorten(str(exc).split(';')[0])}") from None
     untrusted.check_shape(docs, source)
     return docs
 
@@ -185,5 +187,7 @@ def load_manifests_fast(text: str, source: str) -> list[dict[str, Any]]:
         raise ConfigError(f"{source}: invalid YAML: {exc}") from None
     except RecursionError:
         raise RepositoryError(f"{source}: nested too deeply to be a manifest") from None
+    except ValueError as exc:  # a value the constructor cannot build: 2020-02-30, an integer of 5,000 digits
+        raise RepositoryError(f"{source}: invalid value: {_shorten(str(exc).split(';')[0])}") from None
     untrusted.check_shape(docs, source)
     return docs
