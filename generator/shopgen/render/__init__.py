@@ -8,14 +8,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-from shopgen.render.tree import Resource, in_story_order, render_files, stage_manifests
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from shopgen.config import Config
+    from shopgen.render.tree import Resource, in_story_order
 
 __all__ = ["Rendered", "Resource", "in_story_order", "render_tree"]
+
+
+def __getattr__(name: str) -> Any:
+    """``Resource`` and ``in_story_order`` load on first use: the no-change path imports render.node only."""
+    if name in ("Resource", "in_story_order"):
+        from shopgen.render import tree
+
+        return getattr(tree, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -32,6 +40,8 @@ def render_tree(cfg: Config, stages: Sequence[str], *, active: str | None = None
     ``repo_prefix`` is the output root inside its git repository ("" at the top level, else
     "sub/dir/"): Argo CD paths are relative to the repository's top level.
     """
+    from shopgen.render.tree import Resource, render_files, stage_manifests
+
     if active is None:
         return Rendered({}, stage_manifests(cfg, stages))
     from shopgen.render.platform import render_platform
