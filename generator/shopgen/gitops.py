@@ -305,7 +305,10 @@ def _commit_hooks(top: Path, message: str, env: Mapping[str, str], message_file:
     _run_hook(top, "prepare-commit-msg", [str(message_file), "message"], env)
     _run_hook(top, "commit-msg", [str(message_file)], env)
     edited = message_file.read_bytes()
-    return run_git(["stripspace"], cwd=top, input=edited).stdout.decode("utf-8", errors="replace")
+    cleaned = run_git(["stripspace"], cwd=top, input=edited).stdout.decode("utf-8", errors="replace")
+    if not cleaned.strip():
+        raise GitError("a commit hook left the commit message empty: aborting the commit, as git commit does")
+    return cleaned
 
 
 def _run_hook(top: Path, name: str, args: Sequence[str], env: Mapping[str, str], *, check: bool = True) -> None:

@@ -128,6 +128,16 @@ def test_what_a_pre_commit_hook_stages_is_committed_as_git_commit_would(tmp_path
     assert "hook-note.txt" in git(repo, "show", "--name-only", "--format=", "HEAD").split()
 
 
+def test_a_hook_that_empties_the_message_aborts_the_promotion(tmp_path: Path, git_env):
+    repo = committed_repo(tmp_path)
+    _hook(repo, "commit-msg", ': > "$1"\n')
+    old, head = tree_bytes(repo), git(repo, "rev-parse", "HEAD").strip()
+    result = run_cli("promote", "readiness", cwd=repo)
+    assert result.code == 2 and "left the commit message empty" in result.err, result.err
+    assert "the files were put back" in result.err
+    _unchanged(repo, old, head)
+
+
 def test_commit_msg_hook_edits_reach_the_commit(tmp_path: Path, git_env):
     repo = committed_repo(tmp_path)
     _hook(repo, "commit-msg", 'printf "\\nChange-Id: I0123456789\\n" >> "$1"\n')
