@@ -80,16 +80,8 @@ def git_ignored(root: Path, paths: Sequence[str]) -> set[str]:
     """
     if not paths or shutil.which("git") is None or not root.is_dir():
         return set()
-    try:
-        proc = subprocess.run(
-            ["git", "check-ignore", "-z", "--stdin"],
-            cwd=root,
-            input="".join(f"{p}\0" for p in paths).encode(),
-            capture_output=True,
-            check=False,
-        )
-    except OSError:
-        return set()
+    listing = "".join(f"{p}\0" for p in paths).encode()
+    proc = run_git(["check-ignore", "-z", "--stdin"], cwd=root, input=listing, check=False)
     if proc.returncode not in (0, 1):
         return set()  # not a repository
     return {item.decode() for item in proc.stdout.split(b"\0") if item}

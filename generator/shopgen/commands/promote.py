@@ -18,6 +18,7 @@ from shopgen.config import CONFIG_FILENAME, Config, load_config
 from shopgen.diff import count_line, diff_resources
 from shopgen.errors import ConfigError, GitError, StageError
 from shopgen.gitops import git_ignored, repo_prefix
+from shopgen.output import journal
 from shopgen.output.plan import make_plan
 from shopgen.output.recovery import complete_interrupted
 from shopgen.output.state import (
@@ -29,7 +30,7 @@ from shopgen.output.state import (
     read_generated,
     state_text,
 )
-from shopgen.output.writer import apply, clear_journal, locked, undo
+from shopgen.output.writer import apply, locked, undo
 from shopgen.render import render_tree
 from shopgen.story.stages import Stage, all_stages, get_stage
 from shopgen.workspace import output_root
@@ -206,7 +207,7 @@ def _promote_one(
         raise GitError(
             f"{failed}\n  no commit was made and the files were put back: {stage.name} is not promoted"
         ) from None
-    clear_journal(root)
+    journal.clear(root)
     return Step(stage=stage.name, previous=previous, commit=sha, paths=repo_paths)
 
 

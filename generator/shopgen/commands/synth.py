@@ -72,15 +72,16 @@ def synth(
     """
     from shopgen.config import load_config
     from shopgen.errors import Interrupted
+    from shopgen.output import journal
     from shopgen.output.plan import check_inside
     from shopgen.output.recovery import complete_interrupted
     from shopgen.output.state import read_active_stage
-    from shopgen.output.writer import apply, locked, pending_journal, refuse_if_interrupted
+    from shopgen.output.writer import apply, locked, refuse_if_interrupted
     from shopgen.render import render_tree
 
     root = output_root(out)
     completed = None
-    if pending_journal(root):
+    if journal.pending(root):
         if check:
             refuse_if_interrupted(root, Interrupted)  # read-only: never completes anything
         else:

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from shopgen.errors import GitError, WriteError
-from shopgen.output import writer
+from shopgen.output import journal, writer
 from shopgen.output.journal import path_for as journal_path_for
 from shopgen.output.state import is_relative_path
 
@@ -29,7 +29,7 @@ def complete_interrupted(root: Path) -> str | None:
         sha = finish_commit(top, paths, message, parent)
         subject = message.splitlines()[0] if message else ""
         done += f"; committed its promotion ({sha[:12]}: {subject})" if sha else "; its promotion was committed"
-    writer.clear_journal(root)
+    journal.clear(root)
     return done
 
 

@@ -109,13 +109,19 @@ def _acquire(root: Path, lock: Path) -> int:
         return fd
 
 
+def _lock_pid(lock: Path) -> str | None:
+    """The pid the lock file holds (the file may be anyone's: read bounded), or None."""
+    try:
+        text = (untrusted.read_text(lock, 64) or "").strip()
+    except ShopgenError:
+        return None
+    return text if text.isdigit() else None
+
+
 def _run_in_flight(root: Path) -> bool:
     """Whether a live process holds the lock (read-only: its pid, never a lock of our own)."""
-    try:
-        pid = (untrusted.read_text(root / LOCK_FILE, 64) or "").strip()
-    except ShopgenError:
-        return False
-    if not pid.isdigit() or int(pid) == 0:
+    pid = _lock_pid(root / LOCK_FILE)
+    if pid is None or int(pid) == 0:
         return False
     try:
         os.kill(int(pid), 0)
@@ -129,21 +135,14 @@ def _run_in_flight(root: Path) -> bool:
 def _holder(lock: Path) -> str:
     """The pid in the lock file; a holder that has just locked it may not have written it yet."""
     for _ in range(20):
-        try:
-            text = (untrusted.read_text(lock, 64) or "").strip()
-        except ShopgenError:
-            text = ""
-        if text.isdigit():
-            return text
+        pid = _lock_pid(lock)
+        if pid is not None:
+            return pid
         time.sleep(0.01)
     return "unknown"
 
 
 # --- journal ---------------------------------------------------------------------------------------
-
-
-def pending_journal(root: Path) -> bool:
-    return journal.pending(root)
 
 
 def _write_one(path: Path, text: str) -> None:
@@ -168,10 +167,6 @@ def _apply_ops(root: Path, writes: Mapping[str, str], removes: Sequence[str]) ->
         write_atomic(root / GENERATED_FILE, writes[GENERATED_FILE])
 
 
-def clear_journal(root: Path) -> None:
-    journal.clear(root)
-
-
 def apply(plan: Plan, *, extra: dict[str, Any] | None = None, keep_journal: bool = False) -> None:
     """Journal the plan, apply it, drop the journal. The caller holds the lock.
 
@@ -188,13 +183,13 @@ def apply(plan: Plan, *, extra: dict[str, Any] | None = None, keep_journal: bool
     try:
         _apply_ops(plan.root, plan.writes, plan.removes)
         if not keep_journal:
-            clear_journal(plan.root)
+            journal.clear(plan.root)
     except WriteError as failed:
         # A failure we see (disk full, permission denied): put the old tree back and drop the journal.
         # Only if that fails too does the journal stay, for the next run to roll forward.
         try:
             _roll_back(plan)
-            clear_journal(plan.root)
+            journal.clear(plan.root)
         except WriteError as also:
             raise WriteError(
                 f"{failed}; undoing the run failed too ({also}); it is journalled: the next shopgen run completes it"
@@ -211,7 +206,7 @@ def undo(plan: Plan) -> None:
         _roll_back(plan)
     except WriteError as failed:
         raise WriteError(f"putting the old files back failed ({failed}); the next shopgen run completes it") from None
-    clear_journal(plan.root)
+    journal.clear(plan.root)
 
 
 def _roll_back(plan: Plan) -> None:
