@@ -108,11 +108,16 @@ def synth(
 
 @cli.command()
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def stages(fmt: str) -> None:
-    """List the six stages of the story, in order."""
+@out_option
+@config_option
+def stages(fmt: str, out: Path | None, config_path: Path | None) -> None:
+    """List the six stages of the story, in order, as they read for the shop in the config."""
     from shopgen.commands import stages as command
+    from shopgen.config import load_config
+    from shopgen.workspace import output_root
 
-    _finish(command.run(fmt=fmt))
+    cfg, _ = load_config(config_path, out_root=output_root(out))
+    _finish(command.run(fmt=fmt, cfg=cfg))
 
 
 @cli.command()

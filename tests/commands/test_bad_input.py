@@ -355,7 +355,7 @@ CASES = [
     Case(
         "superscript-digit-key",
         SYNTH,
-        "bad.yaml:2: services.\u00b2: unknown setting",
+        "bad.yaml:2: services.\u00b2: '\u00b2' is not a DNS label",
         config="services:\n  \u00b2: 1\n",
     ),
     # --- quantities and durations no cluster can run ------------------------------------------------
@@ -386,8 +386,8 @@ CASES = [
     Case(
         "store-memory-one-kibibyte",
         SYNTH,
-        "bad.yaml:3: stores.checkout_redis.memory: '1Ki' is below 1Mi",
-        config="stores:\n  checkout_redis:\n    memory: 1Ki\n",
+        "bad.yaml:3: stores.checkout-redis.memory: '1Ki' is below 1Mi",
+        config="stores:\n  checkout-redis:\n    memory: 1Ki\n",
     ),
     Case(
         "overprovisioning-memory-below-1mi",

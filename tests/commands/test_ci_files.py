@@ -26,12 +26,18 @@ def test_pre_commit_hook_runs_synth_check():
 
 
 def test_readme_test_command_is_what_ci_runs_and_tables_are_current():
-    from shopgen.story.deviations import deviations_markdown
+    from shopgen.config import defaults
+    from shopgen.story.deviations import Traits, deviations_markdown
+    from shopgen.story.shop import resolve
     from shopgen.validate.policies import policy_table_markdown
     from shopgen.validate.security import security_table_markdown
 
     readme = (REPO / "README.md").read_text()
     ci_command = (REPO / ".ci/run").read_text().strip().splitlines()[-1]
     assert ci_command in readme
-    for table in (policy_table_markdown(), security_table_markdown(), deviations_markdown()):
+    for table in (
+        policy_table_markdown(),
+        security_table_markdown(),
+        deviations_markdown(Traits.of(resolve(defaults()))),
+    ):
         assert table in readme

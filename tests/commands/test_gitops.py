@@ -217,7 +217,7 @@ def test_promote_through_prestop_makes_one_commit_per_fix(repo: Path):
         message = git(repo, "log", "-1", "--format=%B", sha)
         assert message.rstrip().endswith(f"Shopgen-Stage: {stage}")
         assert f"promote to {stage}" in message.splitlines()[0]
-        assert f"Fix: {get_stage(stage).fix}" in message
+        assert f"Fix: {get_stage(stage).text('fix', defaults())}" in message
         assert "Changes from " in message
         changed = git(repo, "diff-tree", "--no-commit-id", "-r", "--name-only", sha).split()
         assert changed, stage

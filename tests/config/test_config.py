@@ -11,6 +11,7 @@ import pytest
 from shopgen import config, yamlio
 from shopgen.config.template import config_template
 from shopgen.errors import ConfigError
+from shopgen.story.shop import resolve
 
 from conftest import run_cli, tree_bytes
 
@@ -18,27 +19,32 @@ BAD_CONFIGS = [
     # (case id, file text, text the one message must contain)
     ("unknown-top-key", "namespaces: shop\n", "namespaces: unknown setting"),
     ("unknown-nested-key", "services:\n  ui:\n    replica: 3\n", "services.ui.replica: unknown setting"),
-    ("unknown-service", "services:\n  basket:\n    replicas: 1\n", "services.basket: unknown setting"),
+    ("unknown-service", "services:\n  basket:\n    replicas: 1\n", "services.basket.image: required setting"),
     ("wrong-type-int", "services:\n  ui:\n    replicas: three\n", "services.ui.replicas"),
     ("string-for-int", "services:\n  ui:\n    replicas: '3'\n", "services.ui.replicas"),
     ("bool-for-int", "autoscaling:\n  hpa:\n    min_replicas: true\n", "autoscaling.hpa.min_replicas"),
     ("zero-replicas", "services:\n  catalog:\n    replicas: 0\n", "services.catalog.replicas"),
     ("negative-size", "overprovisioning:\n  replicas: -2\n", "overprovisioning.replicas"),
     ("zero-cpu", "services:\n  ui:\n    resources:\n      cpu: 0m\n", "services.ui.resources.cpu"),
-    ("bad-memory", "stores:\n  catalog_mysql:\n    memory: lots\n", "stores.catalog_mysql.memory"),
-    ("limit-below-request", "services:\n  ui:\n    resources:\n      memory: 1Gi\n", "services.ui.resources"),
+    ("bad-memory", "stores:\n  catalog-mysql:\n    memory: lots\n", "stores.catalog-mysql.memory"),
+    ("limit-below-request", "services:\n  ui:\n    resources:\n      memory_limit: 256Mi\n", "services.ui.resources"),
     ("min-gt-max", "autoscaling:\n  hpa:\n    min_replicas: 12\n", "max_replicas (10) must be >= min_replicas (12)"),
     (
         "grace-too-short",
         "services:\n  ui:\n    termination_grace_period_seconds: 60\n",
-        "services.ui: termination_grace_period_seconds (60) must be >= prestop_sleep_seconds + shutdown_seconds (90)",
+        "services.ui.termination_grace_period_seconds: (60) must be >= preStop sleep + runtime.shutdown_seconds "
+        "(80 + 10 = 90)",
     ),
-    ("sleep-grows-past-grace", "services:\n  orders:\n    prestop_sleep_seconds: 30\n", "services.orders"),
+    (
+        "sleep-grows-past-grace",
+        "services:\n  orders:\n    prestop_sleep_seconds: 30\n    termination_grace_period_seconds: 35\n",
+        "services.orders.termination_grace_period_seconds",
+    ),
     ("alb-name-too-long", "cluster:\n  name: production-cluster-east-01\n", "ingress.load_balancer_name"),
     ("alb-name-explicit-too-long", "ingress:\n  load_balancer_name: " + "x" * 33 + "\n", "ingress.load_balancer_name"),
     ("bad-namespace", "namespace: Shop_NS\n", "namespace: 'Shop_NS' is not a DNS label"),
     ("unknown-initial-stage", "gitops:\n  initial_stage: canary\n", "gitops.initial_stage: unknown stage 'canary'"),
-    ("unknown-hpa-target", "autoscaling:\n  hpa:\n    target: basket\n", "autoscaling.hpa.target"),
+    ("unknown-hpa-target", "autoscaling:\n  hpa:\n    targets: [basket]\n", "autoscaling.hpa.targets.0"),
     ("bad-secrets-provider", "secrets:\n  provider: vault\n", "secrets.provider"),
     ("bad-ami-alias", "karpenter:\n  nodeclass:\n    ami_alias: bottlerocket\n", "karpenter.nodeclass.ami_alias"),
     ("empty-capacity-types", "karpenter:\n  nodepool:\n    capacity_types: []\n", "karpenter.nodepool.capacity_types"),
@@ -59,7 +65,7 @@ BAD_CONFIGS = [
     ("namespace-surrogate", 'namespace: "\\uDFFF"\n', "namespace: '\\udfff' contains U+DFFF"),
     ("memory-1ki", "karpenter:\n  nodeclass:\n    system_reserved_memory: 1Ki\n", "system_reserved_memory"),
     ("cpu-zero-cores", "karpenter:\n  nodeclass:\n    system_reserved_cpu: '0.0'\n", "system_reserved_cpu"),
-    ("store-cpu-below-1m", "stores:\n  orders_rabbitmq:\n    cpu: '0.0009'\n", "stores.orders_rabbitmq.cpu"),
+    ("store-cpu-below-1m", "stores:\n  orders-rabbitmq:\n    cpu: '0.0009'\n", "stores.orders-rabbitmq.cpu"),
     ("storage-size-bytes", "stores:\n  storage_size: '1000'\n", "stores.storage_size: '1000' is below 1Mi"),
 ]
 
@@ -109,10 +115,10 @@ def test_unknown_stage_and_out_is_a_file(tmp_path: Path):
 
 def test_partial_config_keeps_other_defaults():
     cfg = config.parse({"services": {"ui": {"replicas": 4}}}, "inline")
-    assert cfg.services.ui.replicas == 4
-    assert cfg.services.ui.resources.memory == "512Mi"
-    assert cfg.services.ui.termination_grace_period_seconds == 90
-    assert cfg.services.catalog.replicas == 3
+    assert cfg.services["ui"].replicas == 4
+    assert cfg.services["ui"].resources.memory == "512Mi"
+    assert resolve(cfg).service("ui").termination_grace_period_seconds == 90
+    assert cfg.services["catalog"].replicas == 3
 
 
 def test_defaults_are_the_course_values():
@@ -120,7 +126,7 @@ def test_defaults_are_the_course_values():
     assert cfg.namespace == "shop"
     assert cfg.load_balancer_name == "part01-shop-ui"
     assert cfg.karpenter_node_role == "KarpenterNodeRole-part01"
-    assert [cfg.services.get(n).replicas for n in ("catalog", "carts", "orders", "checkout", "assets", "ui")] == [
+    assert [cfg.services[n].replicas for n in ("catalog", "carts", "orders", "checkout", "assets", "ui")] == [
         3,
         3,
         1,
@@ -128,9 +134,10 @@ def test_defaults_are_the_course_values():
         1,
         2,
     ]
-    assert cfg.services.ui.startup.failure_threshold == 24  # twice 60 s, every 5 s
-    assert cfg.services.catalog.startup.failure_threshold == 12  # twice 30 s, every 5 s
-    assert (cfg.services.ui.liveness.period_seconds, cfg.services.ui.liveness.failure_threshold) == (10, 6)
+    ui, catalog = cfg.services["ui"], cfg.services["catalog"]
+    assert ui.startup.failure_threshold(ui.runtime.start) == 24  # twice 60 s, every 5 s
+    assert catalog.startup.failure_threshold(catalog.runtime.start) == 12  # twice 30 s, every 5 s
+    assert (ui.liveness.period_seconds, ui.liveness.failure_threshold) == (10, 6)
 
 
 def test_init_writes_every_default_and_reads_back(tmp_path: Path):
@@ -250,7 +257,7 @@ def test_no_string_setting_takes_an_invisible_character(char: str):
 def test_an_invisible_character_in_a_key_is_shown_escaped():
     with pytest.raises(ConfigError) as exc:
         config.parse({"services": {"ui\u202e": {}}}, "inline")
-    assert "services.'ui\\u202e': unknown setting" in str(exc.value)
+    assert "services.'ui\\u202e': 'ui\\u202e' is not a DNS label" in str(exc.value)
     assert "\u202e" not in str(exc.value)
 
 
@@ -267,7 +274,7 @@ def test_the_models_refuse_invisible_characters_without_the_file_too():
         ("services", {"ui": {"resources": {"cpu": "1m", "memory": "1Mi", "memory_limit": "1Mi"}}}),
         ("services", {"ui": {"resources": {"cpu": "0.001", "memory": "1048576", "memory_limit": "0.001Gi"}}}),
         ("services", {"ui": {"resources": {"cpu": "0.5", "memory": "1.048576M", "memory_limit": "1.5Mi"}}}),
-        ("stores", {"checkout_redis": {"cpu": "1", "memory": "1Mi"}, "storage_size": "1Mi"}),
+        ("stores", {"checkout-redis": {"cpu": "1", "memory": "1Mi"}, "storage_size": "1Mi"}),
         ("karpenter", {"nodepool": {"consolidate_after": "0s", "expire_after": "2562047h47m16s"}}),
         ("karpenter", {"nodepool": {"expire_after": "9223372036s"}}),
         ("secrets", {"refresh_interval": "000000000000000000000000000001h"}),

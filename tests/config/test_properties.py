@@ -20,14 +20,14 @@ from shopgen.config import parse
 from shopgen.errors import ConfigError
 from shopgen.gitops import repo_prefix
 from shopgen.render import render_tree
-from shopgen.story.facts import SERVICE_NAMES
 from shopgen.story.stages import stage_names
 from shopgen.validate import Validator
 
 from conftest import CRD_DIR, kustomize_build
 
-SERVICES = tuple(SERVICE_NAMES)
-STORES = ("catalog_mysql", "carts_dynamodb", "orders_postgresql", "orders_rabbitmq", "checkout_redis")
+SERVICES = ("catalog", "carts", "orders", "checkout", "assets", "ui")  # the default profile's
+STORES = ("catalog-mysql", "carts-dynamodb", "orders-postgresql", "orders-rabbitmq", "checkout-redis")
+DEREGISTRATION = 60  # the deregistration delay the generated configs keep, so the ui's preStop covers it
 IMAGES = (
     "public.ecr.aws/eks-distro/kubernetes/pause:3.7",
     "registry.k8s.io/pause:3.10",
@@ -55,8 +55,9 @@ def _liveness(draw: st.DrawFn) -> dict[str, Any]:
 
 @st.composite
 def service(draw: st.DrawFn) -> dict[str, Any]:
+    """Overrides of a profile service; its preStop sleep covers the ALB's deregistration and propagation."""
     memory = draw(mebibytes)
-    sleep, shutdown = draw(seconds), draw(seconds)
+    sleep, shutdown = DEREGISTRATION + 10 + draw(seconds), draw(seconds)
     return {
         "replicas": draw(st.integers(1, 6)),
         "resources": {
@@ -71,9 +72,9 @@ def service(draw: st.DrawFn) -> dict[str, Any]:
             "success_threshold": draw(st.integers(1, 5)),
         },
         "liveness": _liveness(draw),
-        "startup": {"period_seconds": draw(st.integers(1, 30)), "start_seconds": draw(st.integers(1, 600))},
+        "startup": {"period_seconds": draw(st.integers(1, 30))},
+        "runtime": {"start_seconds": draw(st.integers(1, 600)), "shutdown_seconds": shutdown},
         "prestop_sleep_seconds": sleep,
-        "shutdown_seconds": shutdown,
         "termination_grace_period_seconds": sleep + shutdown + draw(st.integers(0, 60)),
     }
 
@@ -97,11 +98,11 @@ def valid_config(draw: st.DrawFn) -> dict[str, Any]:
         },
         "ingress": {
             "scheme": draw(st.sampled_from(["internet-facing", "internal"])),
-            "deregistration_delay_seconds": draw(seconds),
+            "deregistration_delay_seconds": DEREGISTRATION,
         },
         "autoscaling": {
             "hpa": {
-                "target": draw(st.sampled_from(SERVICES)),
+                "targets": draw(st.lists(st.sampled_from(SERVICES), min_size=1, max_size=3, unique=True)),
                 "min_replicas": hpa_min,
                 "max_replicas": hpa_min + draw(st.integers(0, 20)),
                 "cpu_utilization": draw(st.integers(1, 100)),
@@ -138,7 +139,6 @@ def valid_config(draw: st.DrawFn) -> dict[str, Any]:
         },
         "app": {
             "synthetic_services": draw(st.integers(0, 2)),
-            "image_tag": draw(st.sampled_from(["0.7.1", "1.0.0-rc.1", "latest_build"])),
             "image_digests": {
                 name: "sha256:" + "ab" * 32 for name in draw(st.lists(st.sampled_from(SERVICES), unique=True))
             },
@@ -210,9 +210,9 @@ def hpa_min_above_max(data: dict[str, Any], draw: st.DrawFn) -> str:
 
 def grace_shorter_than_sleep_and_shutdown(data: dict[str, Any], draw: st.DrawFn) -> str:
     name, svc = _service(data, draw)
-    needed = svc["prestop_sleep_seconds"] + svc["shutdown_seconds"]
+    needed = svc["prestop_sleep_seconds"] + svc["runtime"]["shutdown_seconds"]
     svc["termination_grace_period_seconds"] = draw(st.integers(1, needed - 1))
-    return f"services.{name}: termination_grace_period_seconds"
+    return f"services.{name}.termination_grace_period_seconds"
 
 
 def zero_replicas(data: dict[str, Any], draw: st.DrawFn) -> str:

@@ -20,13 +20,17 @@ import pytest
 
 from shopgen import yamlio
 from shopgen.config import defaults
-from shopgen.story.deviations import DEVIATIONS, SKIP_PREFIX, checkov_reasons, deviations_for, skip_annotations
+from shopgen.story.deviations import SKIP_PREFIX, Traits, checkov_reasons, deviations, deviations_for, skip_annotations
+from shopgen.story.shop import resolve
 from shopgen.validate import Validator
 from shopgen.validate.expected import expected_findings
 from shopgen.validate.policies import PolicyContext, run_policies
 from shopgen.validate.security import run_security
 
 from conftest import CRD_DIR, REPO, run_cli
+
+TRAITS = Traits.of(resolve(defaults()))  # the default profile's shop
+DEVIATIONS = deviations(TRAITS)
 
 INSTALL = "python3 -m venv .venv-checkov && .venv-checkov/bin/pip install -q checkov==3.3.30"
 
@@ -100,7 +104,7 @@ def test_every_skip_reason_comes_from_the_table(report: dict[str, Any], prestop:
     manifests = load_folder(prestop)
     wrong = []
     for skipped in report["results"]["skipped_checks"]:
-        wanted = checkov_reasons(manifests[skipped["file_path"]]).get(skipped["check_id"])
+        wanted = checkov_reasons(manifests[skipped["file_path"]], TRAITS).get(skipped["check_id"])
         got = skipped["check_result"].get("suppress_comment")
         if wanted is None or got != wanted:
             wrong.append(f"{_where(skipped)}\n  annotation: {got!r}\n  table:      {wanted!r}")
@@ -138,7 +142,7 @@ def test_skip_reasons_match_the_expected_findings(prestop: Path) -> None:
     reasons = {(f.rule, f.kind, f.name): f.expected_reason for f in report.findings}
     wrong = []
     for manifest in manifests:
-        for row in deviations_for(manifest):
+        for row in deviations_for(manifest, TRAITS):
             key = (row.rule, manifest["kind"], manifest["metadata"]["name"])
             if row.rule is not None and reasons.get(key) != row.reason:
                 wrong.append(f"{key}: finding reason {reasons.get(key)!r}, table {row.reason!r}")
@@ -147,11 +151,11 @@ def test_skip_reasons_match_the_expected_findings(prestop: Path) -> None:
 
 def test_skip_annotations_are_numbered_in_check_order_and_parse_for_checkov(prestop: Path) -> None:
     mysql = load_folder(prestop)["/catalog/statefulset-catalog-mysql.yaml"]
-    skips = skip_annotations(mysql)
+    skips = skip_annotations(mysql, TRAITS)
     assert list(skips) == [f"{SKIP_PREFIX}{n:02d}" for n in range(1, len(skips) + 1)]
     checks = [value.split("=", 1)[0] for value in skips.values()]
     assert checks[:3] == ["CKV_K8S_8", "CKV_K8S_9", "CKV_K8S_11"] and checks[-1] == "CKV2_K8S_6"
-    assert skip_annotations(mysql) == skips  # deterministic
+    assert skip_annotations(mysql, TRAITS) == skips  # deterministic
     rendered = mysql["metadata"].get("annotations") or {}
     for key, value in skips.items():
         assert rendered.get(key) == value, f"{key} is not on the rendered workload (wire deviations.skip_annotations)"
@@ -166,7 +170,7 @@ def test_reasons_survive_checkovs_parser() -> None:
 
 def test_only_workloads_get_skips() -> None:
     service = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "ui", "labels": {}}}
-    assert skip_annotations(service) == {}
+    assert skip_annotations(service, TRAITS) == {}
 
 
 def test_missing_checkov_fails_with_the_install_command(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

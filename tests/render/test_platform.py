@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from shopgen import yamlio
-from shopgen.config import parse
+from shopgen.config import defaults, parse
 from shopgen.errors import ConfigError
 from shopgen.render.platform import (
     addon_applications,
@@ -30,7 +30,7 @@ from shopgen.render.platform import (
 from shopgen.render.platform.addons import IN_CLUSTER
 from shopgen.render.platform.terraform import attributes, hcl
 from shopgen.render.tree import HEADER
-from shopgen.story.facts import CREDENTIAL_SECRETS
+from shopgen.story.shop import resolve
 from shopgen.story.stages import desired_states
 
 from conftest import CRD_DIR, run_cli
@@ -279,7 +279,7 @@ def test_variables_carry_the_config_values(tf):
 def test_secrets_manager_secrets_never_hold_a_value_in_state(tf, cfg):
     secrets = {k[1]: v for k, v in tf.resources.items() if k[0] == "aws_secretsmanager_secret"}
     versions = {k[1]: v for k, v in tf.resources.items() if k[0] == "aws_secretsmanager_secret_version"}
-    expected = {s.name: s.keys for s in CREDENTIAL_SECRETS}
+    expected = {s.name: s.keys for s in resolve(defaults()).credential_secrets}
     assert {tf.resolve(s["name"]) for s in secrets.values()} == {f"part01/shop/{name}" for name in expected}
     for label, secret in secrets.items():
         assert secret["recovery_window_in_days"] == 0

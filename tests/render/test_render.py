@@ -282,12 +282,15 @@ def test_shared_components_render_exactly_as_a_stage_alone():
     """The fast path (each distinct component built once across stages) equals one app per stage."""
     from shopgen.config import defaults
     from shopgen.render.tree import components, synthesize
+    from shopgen.story.deviations import Traits
+    from shopgen.story.shop import resolve
     from shopgen.story.stages import desired_states
 
     states = desired_states(defaults())
-    together = synthesize({name: list(components(state)) for name, state in states.items()})
+    traits = Traits.of(resolve(defaults()))
+    together = synthesize({name: list(components(state)) for name, state in states.items()}, traits)
     for name, state in states.items():
-        alone = synthesize({name: list(components(state))})[name]
+        alone = synthesize({name: list(components(state))}, traits)[name]
         assert [(r.path, r.manifest) for r in alone] == [(r.path, r.manifest) for r in together[name]], name
 
 

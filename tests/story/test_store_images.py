@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
-from shopgen.config import defaults, load_config
+from shopgen import yamlio
+from shopgen.config import defaults, load_config, parse
 from shopgen.config.template import config_template
-from shopgen.story import facts as app_facts
+from shopgen.story.shop import resolve
 from shopgen.validate.expected import RELEASE_IMAGE_ON_DOCKER_HUB, expected_findings
 from shopgen.validate.findings import Report
 from shopgen.validate.security import public_ecr_mirror, pulls_from_docker_hub, registry_host, run_security
@@ -43,7 +44,10 @@ def store_images(root: Path, stage: str) -> dict[str, str]:
 
 
 def test_the_release_facts_are_the_public_ecr_mirrors() -> None:
-    assert {s.name: s.image for s in app_facts.STORES} == {name: image for name, (_, image) in RELEASE_IMAGES.items()}
+    shop = resolve(defaults())
+    assert {s.name: s.profile_image for s in shop.stores} == {
+        name: image for name, (_, image) in RELEASE_IMAGES.items()
+    }
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -57,11 +61,11 @@ def test_every_stage_pulls_the_stores_from_public_ecr(stage: str, rendered: Path
 
 
 OVERRIDES = {
-    "catalog_mysql": "registry.example.com:5000/mirror/mysql:5.7",
-    "orders_postgresql": "123456789012.dkr.ecr.us-west-2.amazonaws.com/postgres:16.1",
-    "orders_rabbitmq": "public.ecr.aws/docker/library/rabbitmq:3.13-management",
-    "checkout_redis": "public.ecr.aws/docker/library/redis@sha256:" + "a" * 64,
-    "carts_dynamodb": "public.ecr.aws/aws-dynamodb-local/aws-dynamodb-local:1.25.1",
+    "catalog-mysql": "registry.example.com:5000/mirror/mysql:5.7",
+    "orders-postgresql": "123456789012.dkr.ecr.us-west-2.amazonaws.com/postgres:16.1",
+    "orders-rabbitmq": "public.ecr.aws/docker/library/rabbitmq:3.13-management",
+    "checkout-redis": "public.ecr.aws/docker/library/redis@sha256:" + "a" * 64,
+    "carts-dynamodb": "public.ecr.aws/aws-dynamodb-local/aws-dynamodb-local:1.25.1",
 }
 
 
@@ -99,7 +103,7 @@ def test_the_release_dynamodb_image_is_expected_in_every_stage(rendered: Path) -
         assert [(f.kind, f.name, f.path, f.severity) for f in found] == [
             ("Deployment", "carts-dynamodb", "spec.template.spec.containers[0].image", "warning")
         ]
-        assert "stores.carts_dynamodb.image" in found[0].hint
+        assert "stores.carts-dynamodb.image" in found[0].hint
         report = Report(findings=found)
         assert report.apply_expected([e for e in expected_findings(stage, cfg) if e.rule == RULE]) == []
         (marked,) = report.findings
@@ -108,7 +112,7 @@ def test_the_release_dynamodb_image_is_expected_in_every_stage(rendered: Path) -
 
 def test_a_docker_hub_image_the_user_sets_is_not_expected(tmp_path: Path) -> None:
     """Only the release's own image is a deliberate deviation; a user's Docker Hub image is reported."""
-    (tmp_path / "shopgen.yaml").write_text("stores:\n  orders_postgresql:\n    image: postgres:16.1\n")
+    (tmp_path / "shopgen.yaml").write_text("stores:\n  orders-postgresql:\n    image: postgres:16.1\n")
     result = run_cli("synth", "--stage", "prestop", "--out", tmp_path)
     assert result.code == 0, result.err
     cfg, _ = load_config(None, out_root=tmp_path)
@@ -120,7 +124,7 @@ def test_a_docker_hub_image_the_user_sets_is_not_expected(tmp_path: Path) -> Non
         (
             "orders-postgresql",
             "use its public ECR mirror public.ecr.aws/docker/library/postgres:16.1; "
-            "in shopgen.yaml: stores.orders_postgresql.image",
+            "in shopgen.yaml: stores.orders-postgresql.image",
         )
     ]
 
@@ -128,11 +132,11 @@ def test_a_docker_hub_image_the_user_sets_is_not_expected(tmp_path: Path) -> Non
 @pytest.mark.parametrize(
     ("key", "value"),
     [
-        ("checkout_redis", "Redis:6.0"),  # uppercase repository
-        ("orders_postgresql", "postgres:16.1 --privileged"),
-        ("catalog_mysql", "https://public.ecr.aws/docker/library/mysql:5.7"),
-        ("carts_dynamodb", "amazon/dynamodb-local:"),
-        ("orders_rabbitmq", "rabbitmq@sha256:abc"),
+        ("checkout-redis", "Redis:6.0"),  # uppercase repository
+        ("orders-postgresql", "postgres:16.1 --privileged"),
+        ("catalog-mysql", "https://public.ecr.aws/docker/library/mysql:5.7"),
+        ("carts-dynamodb", "amazon/dynamodb-local:"),
+        ("orders-rabbitmq", "rabbitmq@sha256:abc"),
     ],
 )
 def test_an_invalid_store_image_exits_2_naming_the_field_and_writes_nothing(
@@ -148,17 +152,19 @@ def test_an_invalid_store_image_exits_2_naming_the_field_and_writes_nothing(
 
 
 def test_a_non_string_store_image_is_refused(tmp_path: Path) -> None:
-    (tmp_path / "shopgen.yaml").write_text("stores:\n  checkout_redis:\n    image: 6\n")
+    (tmp_path / "shopgen.yaml").write_text("stores:\n  checkout-redis:\n    image: 6\n")
     result = run_cli("synth", "--out", tmp_path)
-    assert result.code == 2 and "stores.checkout_redis.image" in result.err
-    assert tree_bytes(tmp_path) == {"shopgen.yaml": b"stores:\n  checkout_redis:\n    image: 6\n"}
+    assert result.code == 2 and "stores.checkout-redis.image" in result.err
+    assert tree_bytes(tmp_path) == {"shopgen.yaml": b"stores:\n  checkout-redis:\n    image: 6\n"}
 
 
-def test_init_writes_null_for_the_release_image() -> None:
-    assert all(defaults().stores.get(name).image is None for name in app_facts.STORE_NAMES)
+def test_init_shows_the_profiles_stores_and_keeps_their_images() -> None:
+    assert defaults().stores.overrides() == {}
     template = config_template()
-    assert template.count("    image: null\n") == len(app_facts.STORE_NAMES)
-    assert "# container image; null: the release's" in template
+    for kind in ("mysql", "dynamodb-local", "postgresql", "rabbitmq", "redis"):
+        assert f"kind: {kind}" in template
+    assert "amazon/dynamodb-local:1.13.1" in template  # the profile's own choice, stated
+    assert parse(yamlio.to_plain(yamlio.load_text(template, "init")), "init") == defaults()
 
 
 @pytest.mark.parametrize(

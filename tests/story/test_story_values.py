@@ -12,11 +12,11 @@ import yaml
 
 from shopgen.config import defaults
 from shopgen.render import render_tree
-from shopgen.story import facts as app_facts
+from shopgen.story.shop import resolve
 
 from conftest import STAGES, run_cli
 
-APP_SERVICES = [s.name for s in app_facts.SERVICES]
+APP_SERVICES = [s.name for s in resolve(defaults()).services]
 PROBED_STAGES = STAGES[STAGES.index("readiness") :]
 SCALED_STAGES = STAGES[STAGES.index("autoscaling") :]
 
@@ -42,15 +42,14 @@ def render(tmp_path: Path, config: str = "") -> Path:
 @pytest.mark.parametrize("stage", PROBED_STAGES)
 @pytest.mark.parametrize("name", APP_SERVICES)
 def test_liveness_is_a_deadlock_detector_and_startup_has_twice_the_start_time(stage: str, name: str, rendered: Path):
-    cfg = defaults().services.get(name)
-    facts = next(s for s in app_facts.SERVICES if s.name == name)
+    facts = resolve(defaults()).service(name)
     c = container(rendered, stage, name)
     live, ready, startup = c["livenessProbe"], c["readinessProbe"], c["startupProbe"]
     assert live["httpGet"]["path"] == facts.liveness_path
     assert (live["periodSeconds"], live["failureThreshold"]) == (10, 6)  # a 60 s window
     assert live["timeoutSeconds"] == ready["timeoutSeconds"] == 5
     assert startup["httpGet"]["path"] == facts.liveness_path
-    start = cfg.startup.start_seconds
+    start = facts.start_seconds
     assert start == (60 if name in ("carts", "orders", "ui") else 30)
     assert startup["failureThreshold"] == math.ceil(2 * start / startup["periodSeconds"])
     assert startup["periodSeconds"] * startup["failureThreshold"] >= 2 * start

@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 
 from shopgen.config import defaults, load_config
-from shopgen.story.deviations import DEVIATIONS
+from shopgen.story.deviations import Traits, deviations
+from shopgen.story.shop import resolve
 from shopgen.validate import Finding, Validator
 from shopgen.validate.expected import HPA_MEMORY_METRIC, RELEASE_IMAGE_ON_DOCKER_HUB, expected_findings
 from shopgen.validate.policies import POLICIES, PolicyContext, policy_table_markdown, run_policies
@@ -781,7 +782,7 @@ def test_default_render_has_exactly_its_expected_findings(stage: str, rendered: 
 
 
 def test_final_stage_expects_only_deliberate_deviations() -> None:
-    deliberate = {row.reason for row in DEVIATIONS if row.rule is not None}
+    deliberate = {row.reason for row in deviations(Traits.of(resolve(defaults()))) if row.rule is not None}
     deliberate.add(RELEASE_IMAGE_ON_DOCKER_HUB)  # no checkov check mirrors it, so it is no deviations row
     deliberate.add(HPA_MEMORY_METRIC)  # the course's value, kept by default with its reason
     reasons = {e.reason for e in expected_findings("prestop", defaults())}

@@ -193,7 +193,7 @@ def _promote_one(
         apply(plan)
         return Step(stage=stage.name, previous=previous, commit=None, paths=repo_paths)
     old, new = ([r.manifest for r in rendered[name]] for name in (previous, stage.name))
-    text = commit_message(previous, stage, old, new, message)
+    text = commit_message(previous, stage, old, new, message, cfg)
     # The journal carries the commit too: after a kill, the next run writes the files and commits.
     intent = {"top": str(top), "paths": list(repo_paths), "message": text, "parent": gitops.head(top)}
     apply(plan, extra={"commit": intent}, keep_journal=True)
@@ -212,9 +212,15 @@ def _promote_one(
 
 
 def commit_message(
-    previous: str, stage: Stage, old: list[dict[str, Any]], new: list[dict[str, Any]], subject: str | None
+    previous: str,
+    stage: Stage,
+    old: list[dict[str, Any]],
+    new: list[dict[str, Any]],
+    subject: str | None,
+    cfg: Config,
 ) -> str:
-    """Which stage, its fix and why, the semantic diff from the previous stage, and the trailer."""
+    """Which stage, its fix and why (as they read for this shop), the semantic diff from the previous
+    stage, and the trailer."""
     diff = diff_resources(old, new)
     summary = [f"  + {key}" for key, _ in diff.added]
     summary += [f"  ~ {key} ({len(changes)} field{'s' if len(changes) != 1 else ''})" for key, changes in diff.changed]
@@ -222,11 +228,11 @@ def commit_message(
     lines = [
         subject or f"shopgen: promote to {stage.name} (stage {stage.number}/{len(all_stages())})",
         "",
-        f"{stage.title}.",
+        f"{stage.text('title', cfg)}.",
         "",
-        f"Fix: {stage.fix}",
+        f"Fix: {stage.text('fix', cfg)}",
         "",
-        f"Why: {stage.why}",
+        f"Why: {stage.text('why', cfg)}",
         "",
         f"Changes from {previous}: {count_line(diff)}",
         *summary,

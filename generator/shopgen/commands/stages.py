@@ -1,23 +1,31 @@
-"""`shopgen stages`: the stages of the story, in order, as text or JSON (with their contracts)."""
+"""`shopgen stages`: the stages of the story, in order, as text or JSON (with their contracts).
+
+The prose is filled from the config, so the list names the user's own services and values.
+"""
 
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from shopgen.commands.outcome import Outcome
 from shopgen.story.stages import all_stages
 
+if TYPE_CHECKING:
+    from shopgen.config import Config
 
-def run(*, fmt: str) -> Outcome:
+
+def run(*, fmt: str, cfg: Config) -> Outcome:
+    """List the stages; ``cfg`` fills their prose."""
     if fmt == "json":
         data = [
             {
                 "number": s.number,
                 "name": s.name,
-                "title": s.title,
-                "story": s.story,
-                "fix": s.fix,
-                "why": s.why,
+                "title": s.text("title", cfg),
+                "story": s.text("story", cfg),
+                "fix": s.text("fix", cfg),
+                "why": s.text("why", cfg),
                 "contract": {
                     "adds": list(s.contract.adds),
                     "changes": [{"kind": k, "path": p} for k, p in s.contract.changes],
@@ -26,4 +34,4 @@ def run(*, fmt: str) -> Outcome:
             for s in all_stages()
         ]
         return Outcome(out=json.dumps(data, indent=2) + "\n")
-    return Outcome(out="".join(f"{s.number}  {s.name:<17} {s.story}\n" for s in all_stages()))
+    return Outcome(out="".join(f"{s.number}  {s.name:<17} {s.text('story', cfg)}\n" for s in all_stages()))

@@ -2,15 +2,25 @@
 
 Validated once, at the boundary: unknown keys, wrong types, non-positive sizes and impossible
 combinations are rejected with the field path (and the YAML line when the file gives it).
-types.py holds the reusable setting types, models.py and platform.py the models, load.py the
-reading of shopgen.yaml, template.py the file `shopgen init` writes.
+types.py holds the reusable setting types, declaration.py the service declaration, models.py and
+platform.py the other models, consistency.py the checks across services, profiles.py the release
+profiles (the shop as data), load.py the reading of shopgen.yaml, template.py the file `shopgen init` writes.
 """
 
+from shopgen.config.declaration import (
+    LIVENESS_MIN_WINDOW_SECONDS,
+    LivenessProbe,
+    ReadinessProbe,
+    Resources,
+    ServiceDecl,
+    StartupProbe,
+    StoreDecl,
+    StoreOverride,
+)
 from shopgen.config.load import CONFIG_FILENAME, defaults, load_config, parse
 from shopgen.config.models import (
     ALB_NAME_LIMIT,
     IAM_ROLE_NAME_LIMIT,
-    LIVENESS_MIN_WINDOW_SECONDS,
     REPO_URL_PLACEHOLDER,
     App,
     Autoscaling,
@@ -20,20 +30,14 @@ from shopgen.config.models import (
     Hpa,
     Ingress,
     Karpenter,
-    LivenessProbe,
     NodeClass,
     NodePool,
     Overprovisioning,
-    ReadinessProbe,
-    Resources,
     Secrets,
-    ServiceConfig,
-    Services,
-    StartupProbe,
-    StoreConfig,
     Stores,
 )
 from shopgen.config.platform import PlatformConfig
+from shopgen.config.profiles import DEFAULT_PROFILE, load_profile, profile_names
 from shopgen.config.template import config_template
 from shopgen.config.types import (
     GO_DURATION_MAX_NS,
@@ -59,6 +63,7 @@ from shopgen.config.types import (
 __all__ = [
     "ALB_NAME_LIMIT",
     "CONFIG_FILENAME",
+    "DEFAULT_PROFILE",
     "GO_DURATION_MAX_NS",
     "IAM_ROLE_NAME_LIMIT",
     "LIVENESS_MIN_WINDOW_SECONDS",
@@ -90,10 +95,10 @@ __all__ = [
     "Resources",
     "Seconds",
     "Secrets",
-    "ServiceConfig",
-    "Services",
+    "ServiceDecl",
     "StartupProbe",
-    "StoreConfig",
+    "StoreDecl",
+    "StoreOverride",
     "Stores",
     "Text",
     "Visible",
@@ -102,7 +107,9 @@ __all__ = [
     "defaults",
     "invisible_character",
     "load_config",
+    "load_profile",
     "memory_bytes",
     "parse",
+    "profile_names",
     "shown",
 ]

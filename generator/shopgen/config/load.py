@@ -4,6 +4,8 @@ error turned into one ConfigError line naming the field path and, when the file 
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import re
 from pathlib import Path
@@ -12,16 +14,21 @@ from typing import Any
 from pydantic import ValidationError
 
 from shopgen import yamlio
-from shopgen.config.models import Config, FieldError
+from shopgen.config.consistency import FieldError
+from shopgen.config.declaration import shorthand
+from shopgen.config.models import Config
+from shopgen.config.profiles import DEFAULT_PROFILE, load_profile
 from shopgen.config.types import PATTERN_HELP, invisible_character, shown
 from shopgen.errors import ConfigError
+from shopgen.story.facts import SYNTHETIC_PREFIX, SYNTHETIC_TEMPLATE
 
 CONFIG_FILENAME = "shopgen.yaml"
 
 
+@functools.cache
 def defaults() -> Config:
-    """The embedded defaults: every setting at the course's value."""
-    return Config()
+    """The embedded defaults: the default profile's shop, every other setting at the course's value."""
+    return parse({}, "embedded defaults")
 
 
 def parse(data: Any, source: str, raw: Any = None) -> Config:
@@ -31,7 +38,8 @@ def parse(data: Any, source: str, raw: Any = None) -> Config:
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: the top level must be a mapping of settings, not {type(data).__name__}")
     _refuse_surrogates(data, source, raw, ())
-    merged = _merge(defaults().model_dump(mode="json"), data)
+    _refuse_renamed(data, source, raw)
+    merged = _layered(data, source, raw)
     try:
         # JSON mode keeps strict typing (no "3" for 3, no 1 for True) while taking YAML lists as tuples.
         return Config.model_validate_json(json.dumps(merged))
@@ -44,7 +52,7 @@ def parse(data: Any, source: str, raw: Any = None) -> Config:
             if isinstance(cause, FieldError):
                 lines.append(_located(source, raw, cause.loc, cause.message))
                 continue
-            loc = tuple(str(p) for p in error["loc"])
+            loc = tuple(str(p) for p in error["loc"] if p != "[key]")  # a key's own error: at the key
             lines.append(_located(source, raw, loc, _message(error)))
         raise ConfigError("\n  ".join(lines)) from None  # one error line, then indented ones
 
@@ -68,6 +76,71 @@ def _refuse_surrogates(data: Any, source: str, raw: Any, loc: tuple[str, ...]) -
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _layered(data: dict[str, Any], source: str, raw: Any) -> dict[str, Any]:
+    """The profile's layer with the user's settings over it; ``services.<name>: null`` (or a store's
+    key set to null) removes what the profile declares; benchmark clones are added last."""
+    app = data.get("app")
+    name = app.get("profile", DEFAULT_PROFILE) if isinstance(app, dict) else DEFAULT_PROFILE
+    if not isinstance(name, str):
+        raise ConfigError(_located(source, raw, ("app", "profile"), f"{shown(str(name))} is not a profile name"))
+    try:
+        layer = load_profile(name).layer
+    except ConfigError as exc:
+        raise ConfigError(_located(source, raw, ("app", "profile"), str(exc).removeprefix("app.profile: "))) from None
+    merged = _merge(_short(copy.deepcopy(layer)), _short(copy.deepcopy(data)))  # the profile is cached: copy it
+    services = merged.get("services")
+    if isinstance(services, dict):
+        merged["services"] = services = {k: v for k, v in services.items() if v is not None}
+        for svc in services.values():
+            for part in ("stores", "calls"):
+                if isinstance(svc, dict) and isinstance(svc.get(part), dict):
+                    svc[part] = {k: v for k, v in svc[part].items() if v is not None}
+        clones = (merged.get("app") or {}).get("synthetic_services", 0)
+        template = services.get(SYNTHETIC_TEMPLATE)
+        if isinstance(clones, int) and clones > 0 and isinstance(template, dict):
+            for i in range(1, min(clones, 999) + 1):
+                services[f"{SYNTHETIC_PREFIX}{i:03d}"] = {**template, "stores": {}}
+    return merged
+
+
+def _short(data: dict[str, Any]) -> dict[str, Any]:
+    services = data.get("services")
+    if isinstance(services, dict):
+        data["services"] = {name: shorthand(svc) for name, svc in services.items()}
+    return data
+
+
+# Keys an earlier shopgen read, and where their value lives now: (path with * for any name, new path).
+RENAMED: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("app", "image_tag"), "services.<name>.image.tag (app.profile selects a release)"),
+    (("app", "image_registry"), "services.<name>.image.repository"),
+    (("autoscaling", "hpa", "target"), "autoscaling.hpa.targets (a list of services)"),
+    (("services", "*", "startup", "start_seconds"), "services.{1}.runtime.start_seconds"),
+    (("services", "*", "shutdown_seconds"), "services.{1}.runtime.shutdown_seconds"),
+)
+
+
+def _refuse_renamed(data: dict[str, Any], source: str, raw: Any) -> None:
+    """A key that was renamed fails with its new name, never as a bare "unknown setting"."""
+    for pattern, new in RENAMED:
+        for loc in _matches(data, pattern, ()):
+            raise ConfigError(_located(source, raw, loc, f"renamed to {new.format(*loc)}"))
+    stores = data.get("stores")
+    if isinstance(stores, dict):
+        for key in stores:
+            if isinstance(key, str) and "_" in key and key not in ("storage_class", "storage_size"):
+                raise ConfigError(_located(source, raw, ("stores", key), f"renamed to stores.{key.replace('_', '-')}"))
+
+
+def _matches(data: Any, pattern: tuple[str, ...], loc: tuple[str, ...]) -> list[tuple[str, ...]]:
+    if not pattern:
+        return [loc]
+    if not isinstance(data, dict):
+        return []
+    keys = [k for k in data if isinstance(k, str)] if pattern[0] == "*" else [pattern[0]] if pattern[0] in data else []
+    return [m for k in keys for m in _matches(data[k], pattern[1:], (*loc, k))]
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

@@ -13,6 +13,8 @@ from typing import Any
 from shopgen import yamlio
 from shopgen.config import Config
 from shopgen.errors import RenderError
+from shopgen.story.deviations import Traits
+from shopgen.story.shop import resolve
 from shopgen.story.stages import all_stages, desired_states, get_stage
 from shopgen.story.state import DesiredState
 
@@ -89,7 +91,7 @@ def _construct_classes() -> dict[str, type]:
     return {cls.__name__: cls for cls in classes}
 
 
-def synthesize(groups: dict[str, list[Component]]) -> dict[str, list[Resource]]:
+def synthesize(groups: dict[str, list[Component]], traits: Traits) -> dict[str, list[Resource]]:
     """Build every distinct component once, in one cdk8s chart; return each group's resources.
 
     A group is a stage (or the argocd/ tree); stages share most components, and components share
@@ -103,7 +105,7 @@ def synthesize(groups: dict[str, list[Component]]) -> dict[str, list[Resource]]:
         from shopgen.render.constructs.base import ShopChart
 
         classes = _construct_classes()
-        chart = ShopChart(cdk8s.App(), "shop")
+        chart = ShopChart(cdk8s.App(), "shop", traits=traits)
         built_components: dict[Component, Any] = {}
         for group in groups.values():
             for component in group:
@@ -218,7 +220,7 @@ def render_files(
     states = desired_states(cfg, upto=in_story_order([*wanted, active])[-1])
     groups = {name: list(components(states[name])) for name in wanted}
     groups["argocd"] = argocd_components(cfg, active, states[active], repo_prefix)
-    resources = synthesize(groups)
+    resources = synthesize(groups, Traits.of(resolve(cfg)))
     files: dict[str, str] = {".gitattributes": GITATTRIBUTES, ".shopgen/.gitignore": STATE_GITIGNORE}
     texts: dict[int, str] = {}
     for name in wanted:
@@ -233,4 +235,4 @@ def stage_manifests(cfg: Config, stages: Sequence[str]) -> dict[str, list[Resour
     """The manifests of the named stages, without their file texts (for diff and the contracts)."""
     wanted = in_story_order(stages)
     states = desired_states(cfg, upto=wanted[-1])
-    return synthesize({name: list(components(states[name])) for name in wanted})
+    return synthesize({name: list(components(states[name])) for name in wanted}, Traits.of(resolve(cfg)))

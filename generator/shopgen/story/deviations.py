@@ -1,30 +1,56 @@
-"""The one table of deliberate deviations from the security baseline and from checkov.
+"""The one table of deliberate deviations from the security baseline and from checkov, for one shop.
 
 Each row says which shopgen rule it corresponds to (None when no shopgen rule mirrors the check),
 which checkov checks it skips, which workloads it applies to and why. The same row feeds both
 the stage's expected findings (validate/expected.py) and the ``checkov.io/skip<N>`` annotations
 on each workload (``skip_annotations``), so a reason is written once and reads the same in
-``shopgen validate`` and in checkov's report.
+``shopgen validate`` and in checkov's report. A service's own exceptions (``security``) come from its
+declaration with the reason it states (``Traits``); the rest hold for every shop.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from shopgen.story import facts as app_facts
+from shopgen.story.facts import STORE_COMPONENTS
+
+if TYPE_CHECKING:
+    from shopgen.story.shop import Shop
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod")
 COMPONENT = "app.kubernetes.io/component"
 SKIP_PREFIX = "checkov.io/skip"
 
-_STORE_COMPONENTS = frozenset(s.component for s in app_facts.STORES)
-_UNHARDENED_SERVICES = frozenset(s.name for s in app_facts.SERVICES if not s.hardened)
-_UID_1000_SERVICES = frozenset(s.name for s in app_facts.SERVICES if s.hardened)
-_CAPABILITY_ADDERS = frozenset(s.name for s in app_facts.SERVICES if s.add_capabilities)
-_SECRET_ENV_READERS = frozenset(s.name for s in (*app_facts.SERVICES, *app_facts.STORES) if s.secret_env)
+
+@dataclass(frozen=True)
+class Traits:
+    """What the rows need to know about a shop's services: their declared exceptions and their reasons."""
+
+    exceptions: tuple[tuple[str, str], ...] = ()  # (service, reason): security profile "exception"
+    capability_adders: tuple[tuple[str, str], ...] = ()  # (service, reason): add_capabilities
+    release_uid_1000: frozenset[str] = frozenset()  # restricted services running the profile's release images
+    other_uid_1000: frozenset[str] = frozenset()  # restricted services of the user's own
+    secret_readers: frozenset[str] = frozenset()  # services and stores with env from Secrets
+    release: str | None = None
+
+    @classmethod
+    def of(cls, shop: Shop) -> Traits:
+        def tagged(image: str) -> bool:
+            return shop.release is not None and image.split("@")[0].endswith(f":{shop.release}")
+
+        restricted = [s for s in shop.services if s.hardened]
+        return cls(
+            exceptions=tuple((s.name, s.security_reason or "") for s in shop.services if not s.hardened),
+            capability_adders=tuple((s.name, s.security_reason or "") for s in shop.services if s.add_capabilities),
+            release_uid_1000=frozenset(s.name for s in restricted if tagged(s.image)),
+            other_uid_1000=frozenset(s.name for s in restricted if not tagged(s.image)),
+            secret_readers=frozenset(s.name for s in (*shop.services, *shop.stores) if s.secret_env),
+            release=shop.release,
+        )
 
 
 @dataclass(frozen=True)
@@ -52,28 +78,20 @@ def _app_service(w: Workload) -> bool:
     return w.kind == "Deployment" and w.component == "service"
 
 
-def _unhardened_service(w: Workload) -> bool:
-    return _app_service(w) and w.name in _UNHARDENED_SERVICES
-
-
-def _uid_1000_service(w: Workload) -> bool:
-    return _app_service(w) and w.name in _UID_1000_SERVICES
-
-
-def _capability_adder(w: Workload) -> bool:
-    return _app_service(w) and w.name in _CAPABILITY_ADDERS
+def _service_in(names: frozenset[str]) -> Callable[[Workload], bool]:
+    return lambda w: _app_service(w) and w.name in names
 
 
 def _store(w: Workload) -> bool:
-    return w.component in _STORE_COMPONENTS
+    return w.component in STORE_COMPONENTS
 
 
 def _pause(w: Workload) -> bool:
     return w.component == "overprovisioning"
 
 
-def _secret_env_reader(w: Workload) -> bool:
-    return (_app_service(w) or _store(w)) and w.name in _SECRET_ENV_READERS
+def _reads_secrets(names: frozenset[str]) -> Callable[[Workload], bool]:
+    return lambda w: (_app_service(w) or _store(w)) and w.name in names
 
 
 def _any(_: Workload) -> bool:
@@ -89,10 +107,6 @@ class Deviation:
     reason: str
 
 
-ASSETS_ROOT = (
-    "assets runs its nginx image as upstream does: nginx needs root and a writable root filesystem, and "
-    "forcing runAsNonRoot or a read-only root breaks the pod"
-)
 STORES_ROOT = (
     "the backing stores run their upstream images as upstream does: their entrypoints need root and their "
     "default capabilities to set up their data directories before dropping privileges"
@@ -119,80 +133,116 @@ def _unpinned_images(w: Workload) -> bool:
     return any("@sha256:" not in image for image in w.images)
 
 
-DEVIATIONS: tuple[Deviation, ...] = (
-    Deviation(
-        "security.run-as-non-root", ("CKV_K8S_23", "CKV_K8S_40"), "assets Deployment", _unhardened_service, ASSETS_ROOT
-    ),
-    Deviation(
-        "security.read-only-root-filesystem", ("CKV_K8S_22",), "assets Deployment", _unhardened_service, ASSETS_ROOT
-    ),
-    Deviation("security.run-as-non-root", ("CKV_K8S_23", "CKV_K8S_40"), "backing stores", _store, STORES_ROOT),
-    Deviation("security.capabilities-drop-all", ("CKV_K8S_28", "CKV_K8S_37"), "backing stores", _store, STORES_ROOT),
-    Deviation("security.read-only-root-filesystem", ("CKV_K8S_22",), "backing stores", _store, STORES_WRITABLE),
-    Deviation("policy.readiness-probe", ("CKV_K8S_8", "CKV_K8S_9"), "backing stores", _store, STORES_NO_PROBES),
-    Deviation("security.cpu-limit", ("CKV_K8S_11",), "every workload", _any, NO_CPU_LIMITS),
-    Deviation("security.cpu-requests", ("CKV_K8S_10",), "overprovisioning pause pods", _pause, PAUSE_MEMORY_ONLY),
-    Deviation(
-        None,
-        ("CKV_K8S_8", "CKV_K8S_9"),
-        "overprovisioning pause pods",
-        _pause,
-        "pause pods run nothing that could be probed: they only hold capacity and no Service sends them traffic",
-    ),
-    Deviation(
-        None,
-        ("CKV_K8S_40",),
-        "app services running as uid 1000",
-        _uid_1000_service,
-        "uid 1000 is the upstream images' user and owns the app files; checkov wants a uid of 10000 or more, "
-        "which the 0.7.1 images are not built for",
-    ),
-    Deviation(
-        None,
-        ("CKV_K8S_25",),
-        "ui Deployment",
-        _capability_adder,
-        "the ui adds NET_BIND_SERVICE as upstream's manifest does, after dropping ALL",
-    ),
-    Deviation(
-        None,
-        ("CKV_K8S_35",),
-        "workloads that read credentials",
-        _secret_env_reader,
-        "the app and store images read their credentials from environment variables (upstream's settings); "
-        "the values come from Secrets, never from the repository",
-    ),
-    Deviation(
-        None,
-        ("CKV_K8S_43",),
-        "workloads whose images carry no digest",
-        _unpinned_images,
-        "images are pinned by tag: the release the course deploys and the stores' upstream tags; "
-        "pin the app services by digest with app.image_digests in shopgen.yaml",
-    ),
-    Deviation(
-        None,
-        ("CKV_K8S_15",),
-        "every workload",
-        _any,
-        "imagePullPolicy IfNotPresent with pinned tags, as upstream: a pinned tag does not move, and Always "
-        "would add a registry round trip to every pod start during a scale-out",
-    ),
-    Deviation(
-        None,
-        ("CKV2_K8S_6",),
-        "every workload",
-        _any,
-        "no NetworkPolicy: neither upstream nor the course defines one, and network isolation is outside this "
-        "story (the services call each other inside one namespace)",
-    ),
-)
+def _by_reason(pairs: tuple[tuple[str, str], ...]) -> dict[str, frozenset[str]]:
+    """{reason: the services that give it}, in declaration order of the reasons."""
+    groups: dict[str, list[str]] = {}
+    for name, reason in pairs:
+        groups.setdefault(reason, []).append(name)
+    return {reason: frozenset(names) for reason, names in groups.items()}
 
 
-def deviations_for(manifest: Mapping[str, Any]) -> list[Deviation]:
+def _names(names: frozenset[str]) -> str:
+    return ", ".join(sorted(names))
+
+
+@functools.cache
+def deviations(traits: Traits) -> tuple[Deviation, ...]:
+    """Every row for a shop: its declared exceptions first, then the rows every shop shares."""
+    rows: list[Deviation] = []
+    for reason, names in _by_reason(traits.exceptions).items():
+        applies = _service_in(names)
+        rows.append(
+            Deviation(
+                "security.run-as-non-root", ("CKV_K8S_23", "CKV_K8S_40"), f"{_names(names)} Deployment", applies, reason
+            )
+        )
+        rows.append(
+            Deviation(
+                "security.read-only-root-filesystem", ("CKV_K8S_22",), f"{_names(names)} Deployment", applies, reason
+            )
+        )
+    rows += [
+        Deviation("security.run-as-non-root", ("CKV_K8S_23", "CKV_K8S_40"), "backing stores", _store, STORES_ROOT),
+        Deviation(
+            "security.capabilities-drop-all", ("CKV_K8S_28", "CKV_K8S_37"), "backing stores", _store, STORES_ROOT
+        ),
+        Deviation("security.read-only-root-filesystem", ("CKV_K8S_22",), "backing stores", _store, STORES_WRITABLE),
+        Deviation("policy.readiness-probe", ("CKV_K8S_8", "CKV_K8S_9"), "backing stores", _store, STORES_NO_PROBES),
+        Deviation("security.cpu-limit", ("CKV_K8S_11",), "every workload", _any, NO_CPU_LIMITS),
+        Deviation("security.cpu-requests", ("CKV_K8S_10",), "overprovisioning pause pods", _pause, PAUSE_MEMORY_ONLY),
+        Deviation(
+            None,
+            ("CKV_K8S_8", "CKV_K8S_9"),
+            "overprovisioning pause pods",
+            _pause,
+            "pause pods run nothing that could be probed: they only hold capacity and no Service sends them traffic",
+        ),
+    ]
+    if traits.release_uid_1000:
+        rows.append(
+            Deviation(
+                None,
+                ("CKV_K8S_40",),
+                "app services running as uid 1000",
+                _service_in(traits.release_uid_1000),
+                "uid 1000 is the upstream images' user and owns the app files; checkov wants a uid of 10000 or more, "
+                f"which the {traits.release} images are not built for",
+            )
+        )
+    if traits.other_uid_1000:
+        rows.append(
+            Deviation(
+                None,
+                ("CKV_K8S_40",),
+                f"{_names(traits.other_uid_1000)} (uid 1000)",
+                _service_in(traits.other_uid_1000),
+                "the restricted security profile runs every service as uid 1000, non-root; checkov wants a uid of "
+                "10000 or more, which images built for a fixed uid 1000 do not run as",
+            )
+        )
+    for reason, names in _by_reason(traits.capability_adders).items():
+        rows.append(Deviation(None, ("CKV_K8S_25",), f"{_names(names)} Deployment", _service_in(names), reason))
+    rows += [
+        Deviation(
+            None,
+            ("CKV_K8S_35",),
+            "workloads that read credentials",
+            _reads_secrets(traits.secret_readers),
+            "the app and store images read their credentials from environment variables (upstream's settings); "
+            "the values come from Secrets, never from the repository",
+        ),
+        Deviation(
+            None,
+            ("CKV_K8S_43",),
+            "workloads whose images carry no digest",
+            _unpinned_images,
+            "images are pinned by tag: the release the course deploys and the stores' upstream tags; "
+            "pin the app services by digest with app.image_digests in shopgen.yaml",
+        ),
+        Deviation(
+            None,
+            ("CKV_K8S_15",),
+            "every workload",
+            _any,
+            "imagePullPolicy IfNotPresent with pinned tags, as upstream: a pinned tag does not move, and Always "
+            "would add a registry round trip to every pod start during a scale-out",
+        ),
+        Deviation(
+            None,
+            ("CKV2_K8S_6",),
+            "every workload",
+            _any,
+            "no NetworkPolicy: neither upstream nor the course defines one, and network isolation is outside this "
+            "story (the services call each other inside one namespace)",
+        ),
+    ]
+    return tuple(rows)
+
+
+def deviations_for(manifest: Mapping[str, Any], traits: Traits) -> list[Deviation]:
     """The rows that apply to a rendered manifest (none for kinds that run no pod)."""
     workload = Workload.of(manifest)
-    return [] if workload is None else [d for d in DEVIATIONS if d.applies(workload)]
+    return [] if workload is None else [d for d in deviations(traits) if d.applies(workload)]
 
 
 def _check_order(check: str) -> tuple[str, int]:
@@ -200,17 +250,17 @@ def _check_order(check: str) -> tuple[str, int]:
     return (match.group(1), int(match.group(2))) if match else (check, 0)
 
 
-def checkov_reasons(manifest: Mapping[str, Any]) -> dict[str, str]:
+def checkov_reasons(manifest: Mapping[str, Any], traits: Traits) -> dict[str, str]:
     """{checkov check id: reason} for a manifest, in check order (CKV_K8S_8 before CKV_K8S_10)."""
     reasons: dict[str, str] = {}
-    for row in deviations_for(manifest):
+    for row in deviations_for(manifest, traits):
         for check in row.checks:
             if reasons.setdefault(check, row.reason) != row.reason:
                 raise ValueError(f"two deviation rows skip {check} on the same resource with different reasons")
     return dict(sorted(reasons.items(), key=lambda item: _check_order(item[0])))
 
 
-def skip_annotations(manifest: Mapping[str, Any]) -> dict[str, str]:
+def skip_annotations(manifest: Mapping[str, Any], traits: Traits) -> dict[str, str]:
     """``{"checkov.io/skip1": "CKV_K8S_xx=<reason>", ...}`` for a rendered manifest.
 
     Numbered in check order so the bytes are stable. checkov splits the value at ``=``, so a reason
@@ -218,14 +268,14 @@ def skip_annotations(manifest: Mapping[str, Any]) -> dict[str, str]:
     """
     return {
         f"{SKIP_PREFIX}{n:02d}": f"{check}={reason}"
-        for n, (check, reason) in enumerate(checkov_reasons(manifest).items(), 1)
+        for n, (check, reason) in enumerate(checkov_reasons(manifest, traits).items(), 1)
     }
 
 
-def deviations_markdown() -> str:
-    """The table as the README documents it."""
+def deviations_markdown(traits: Traits) -> str:
+    """The table as the README documents it (for the default profile's shop)."""
     lines = ["| applies to | shopgen rule | checkov checks | reason |", "|---|---|---|---|"]
-    for row in DEVIATIONS:
+    for row in deviations(traits):
         rule = f"`{row.rule}`" if row.rule else "—"
         checks = ", ".join(f"`{c}`" for c in row.checks)
         reason = row.reason.replace("|", "\\|")

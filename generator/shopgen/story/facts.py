@@ -1,15 +1,20 @@
-"""Facts of the retail store sample app at 0.7.1 (dist/kubernetes/deploy.yaml and the course's base/).
+"""What shopgen knows about runtimes and backing stores: what their images expect, not settings.
 
-These are not settings: they are what the images expect. Tunable values live in config/.
+A shop's own services are data (a release profile under shopgen/profiles/ plus shopgen.yaml); this
+module holds the catalogue a declaration draws on: each runtime kind's defaults and each store
+kind's image, ports, data folder and credential variables.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 
-IMAGE_REGISTRY = "public.ecr.aws/aws-containers"
-JAVA_OPTS = "-XX:MaxRAMPercentage=75.0 -Djava.security.egd=file:/dev/urandom"
-HTTP_PORT = 8080  # every app service listens on the named container port `http`
+# The preStop sleep that covers a terminating pod's endpoint removal: the EndpointSlice controller and
+# every node's kube-proxy take about a second idle and a few seconds loaded; 10 s leaves twice the 5 s
+# the policies assume.
+ENDPOINT_PROPAGATION_SECONDS = 10
+DEFAULT_SHUTDOWN_SECONDS = 10  # time a process needs to finish in-flight work after SIGTERM
+SERVICE_PORT = 80  # every app service's ClusterIP Service listens on 80 -> its named container port `http`
 
 
 @dataclass(frozen=True)
@@ -22,227 +27,110 @@ class SecretKeyEnv:
 
 
 @dataclass(frozen=True)
-class ServiceFacts:
-    name: str
-    image: str  # repository name under IMAGE_REGISTRY (carts' image is "…-cart")
-    runtime: str  # Go, Spring Boot, NestJS, nginx
-    liveness_path: str
-    readiness_path: str
-    prometheus_path: str | None
-    config: tuple[tuple[str, str], ...]
-    env: tuple[tuple[str, str], ...] = ()
-    secret_env: tuple[SecretKeyEnv, ...] = ()
-    add_capabilities: tuple[str, ...] = ()
-    hardened: bool = True  # runs as uid 1000 with a read-only root filesystem (assets does not)
-    upstream_max_surge: str | None = None
-    upstream_max_unavailable: int | str = 1
-
-
-@dataclass(frozen=True)
-class StoreFacts:
-    name: str
-    owner: str  # the app service it belongs to
-    component: str  # app.kubernetes.io/component, as upstream names it
-    workload: str  # StatefulSet or Deployment
-    image: str  # the release's image; stores.<name>.image in the config overrides it
-    container: str
-    ports: tuple[tuple[str, int], ...]
-    env: tuple[tuple[str, str], ...] = ()
-    secret_env: tuple[SecretKeyEnv, ...] = ()
-    args: tuple[str, ...] = ()
-    data_path: str | None = None  # where the data volume is mounted (None: data in memory)
-
-
-@dataclass(frozen=True)
 class CredentialSecret:
     """A Secret the shop reads credentials from; never rendered with values."""
 
     name: str
-    keys: tuple[str, ...] = field(default_factory=tuple)
+    owner: str  # the app service whose folder holds its ExternalSecret
+    keys: tuple[str, ...]
 
 
-SPRING = "Spring Boot"
+@dataclass(frozen=True)
+class Runtime:
+    """Defaults of a runtime kind; a declaration overrides each of them."""
 
-SERVICES: tuple[ServiceFacts, ...] = (
-    ServiceFacts(
-        name="catalog",
-        image="retail-store-sample-catalog",
-        runtime="Go",
-        liveness_path="/health",
-        readiness_path="/health",
-        prometheus_path="/metrics",
-        config=(
-            ("DB_ENDPOINT", "catalog-mysql:3306"),
-            ("DB_READ_ENDPOINT", "catalog-mysql:3306"),
-            ("DB_NAME", "catalog"),
-        ),
-        secret_env=(
-            SecretKeyEnv("DB_USER", "catalog-db", "username"),
-            SecretKeyEnv("DB_PASSWORD", "catalog-db", "password"),
-        ),
-    ),
-    ServiceFacts(
-        name="carts",
-        image="retail-store-sample-cart",
-        runtime=SPRING,
-        liveness_path="/actuator/health/liveness",
-        readiness_path="/actuator/health/readiness",
-        prometheus_path="/actuator/prometheus",
-        config=(
-            ("SPRING_PROFILES_ACTIVE", "dynamodb"),
-            ("CARTS_DYNAMODB_TABLENAME", "Items"),
-            ("CARTS_DYNAMODB_CREATETABLE", "true"),
-            ("CARTS_DYNAMODB_ENDPOINT", "http://carts-dynamodb:8000"),
-        ),
-        env=(("JAVA_OPTS", JAVA_OPTS),),
-        # Dummy keys DynamoDB local ignores; upstream keeps them in the ConfigMap, shopgen in a Secret.
-        secret_env=(
-            SecretKeyEnv("AWS_ACCESS_KEY_ID", "carts-dynamodb", "aws-access-key-id"),
-            SecretKeyEnv("AWS_SECRET_ACCESS_KEY", "carts-dynamodb", "aws-secret-access-key"),
-        ),
-    ),
-    ServiceFacts(
-        name="orders",
-        image="retail-store-sample-orders",
-        runtime=SPRING,
-        liveness_path="/actuator/health/liveness",
-        readiness_path="/actuator/health/readiness",
-        prometheus_path="/actuator/prometheus",
-        config=(
-            ("SPRING_PROFILES_ACTIVE", "rabbitmq"),
-            ("SPRING_DATASOURCE_URL", "jdbc:postgresql://orders-postgresql:5432/orders"),
-            ("SPRING_RABBITMQ_ADDRESSES", "amqp://orders-rabbitmq:5672"),
-        ),
-        env=(("JAVA_OPTS", JAVA_OPTS),),
-        secret_env=(
-            SecretKeyEnv("SPRING_DATASOURCE_USERNAME", "orders-db", "username"),
-            SecretKeyEnv("SPRING_DATASOURCE_PASSWORD", "orders-db", "password"),
-        ),
-    ),
-    ServiceFacts(
-        name="checkout",
-        image="retail-store-sample-checkout",
-        runtime="NestJS",
-        liveness_path="/health",
-        readiness_path="/health",
-        prometheus_path="/metrics",
-        config=(("REDIS_URL", "redis://checkout-redis:6379"), ("ENDPOINTS_ORDERS", "http://orders:80")),
-    ),
-    ServiceFacts(
-        name="assets",
-        image="retail-store-sample-assets",
-        runtime="nginx",
-        liveness_path="/health.html",
-        readiness_path="/health.html",
-        prometheus_path=None,
-        config=(("PORT", "8080"),),
-        hardened=False,  # nginx needs root and a writable root filesystem (upstream)
-    ),
-    ServiceFacts(
-        name="ui",
-        image="retail-store-sample-ui",
-        runtime=SPRING,
-        liveness_path="/actuator/health/liveness",
-        readiness_path="/actuator/health/readiness",
-        prometheus_path="/actuator/prometheus",
-        config=(
-            ("ENDPOINTS_CATALOG", "http://catalog"),
-            ("ENDPOINTS_CARTS", "http://carts"),
-            ("ENDPOINTS_CHECKOUT", "http://checkout"),
-            ("ENDPOINTS_ORDERS", "http://orders"),
-            ("ENDPOINTS_ASSETS", "http://assets"),
-        ),
-        env=(("JAVA_OPTS", JAVA_OPTS),),
-        add_capabilities=("NET_BIND_SERVICE",),
-        upstream_max_surge="50%",  # the course's ui overlay
-        upstream_max_unavailable=0,
-    ),
-)
+    start_seconds: int
+    env: tuple[tuple[str, str], ...] = ()
 
-STORES: tuple[StoreFacts, ...] = (
-    StoreFacts(
-        name="catalog-mysql",
-        owner="catalog",
+
+# Start-up times on a fresh node (image pull included). A JVM sizes its heap from the container's
+# memory limit only when told to: MaxRAMPercentage=75 leaves a quarter for metaspace, threads and buffers.
+RUNTIMES: dict[str, Runtime] = {
+    "jvm": Runtime(60, (("JAVA_OPTS", "-XX:MaxRAMPercentage=75.0"),)),
+    "go": Runtime(5),
+    "node": Runtime(15),
+    "nginx": Runtime(5),
+    "other": Runtime(30),
+}
+
+
+@dataclass(frozen=True)
+class StoreKind:
+    """A backing store shopgen can run: its upstream image's facts."""
+
+    component: str  # app.kubernetes.io/component
+    workload: str  # StatefulSet (data on a volume) or Deployment (data in memory)
+    container: str
+    image: str  # public ECR's mirror of the Docker official image: no anonymous pull limit per NAT address
+    ports: tuple[tuple[str, int], ...]
+    memory: str  # request = limit
+    data_path: str | None = None  # where the data volume is mounted (None: data in memory)
+    database_env: str | None = None  # the variable naming the database the image creates
+    env: tuple[tuple[str, str], ...] = ()
+    credentials: tuple[tuple[str, str], ...] = ()  # (variable, key of the credentials Secret)
+    credential_keys: tuple[str, ...] = ()  # the credentials Secret's keys, in the order terraform writes them
+
+
+STORE_KINDS: dict[str, StoreKind] = {
+    "mysql": StoreKind(
         component="mysql",
         workload="StatefulSet",
-        image="public.ecr.aws/docker/library/mysql:5.7",
         container="mysql",
+        image="public.ecr.aws/docker/library/mysql:8.0",
         ports=(("mysql", 3306),),
-        env=(("MYSQL_DATABASE", "catalog"),),
-        secret_env=(
-            SecretKeyEnv("MYSQL_ROOT_PASSWORD", "catalog-db", "root-password"),
-            SecretKeyEnv("MYSQL_USER", "catalog-db", "username"),
-            SecretKeyEnv("MYSQL_PASSWORD", "catalog-db", "password"),
-        ),
-        args=("--ignore-db-dir=lost+found",),
+        memory="512Mi",
         data_path="/var/lib/mysql",
+        database_env="MYSQL_DATABASE",
+        credentials=(
+            ("MYSQL_ROOT_PASSWORD", "root-password"),
+            ("MYSQL_USER", "username"),
+            ("MYSQL_PASSWORD", "password"),
+        ),
+        credential_keys=("username", "password", "root-password"),
     ),
-    StoreFacts(
-        name="carts-dynamodb",
-        owner="carts",
-        component="dynamodb",
-        workload="Deployment",
-        # Docker Hub on purpose: no public ECR copy of 1.13.1 is confirmed (AWS publishes DynamoDB local at
-        # public.ecr.aws/aws-dynamodb-local/aws-dynamodb-local, newer versions). An expected finding of
-        # security.image-registry-rate-limit; stores.carts_dynamodb.image points it at a copy you trust.
-        image="amazon/dynamodb-local:1.13.1",
-        container="dynamodb",
-        ports=(("dynamodb", 8000),),
-    ),
-    StoreFacts(
-        name="orders-postgresql",
-        owner="orders",
+    "postgresql": StoreKind(
         component="postgresql",
         workload="StatefulSet",
-        image="public.ecr.aws/docker/library/postgres:16.1",
         container="postgresql",
+        image="public.ecr.aws/docker/library/postgres:16.1",
         ports=(("postgresql", 5432),),
-        env=(("POSTGRES_DB", "orders"), ("PGDATA", "/data/pgdata")),
-        secret_env=(
-            SecretKeyEnv("POSTGRES_USER", "orders-db", "username"),
-            SecretKeyEnv("POSTGRES_PASSWORD", "orders-db", "password"),
-        ),
+        memory="256Mi",
         data_path="/data",
+        database_env="POSTGRES_DB",
+        env=(("PGDATA", "/data/pgdata"),),  # a folder below the mount: initdb refuses a non-empty mount point
+        credentials=(("POSTGRES_USER", "username"), ("POSTGRES_PASSWORD", "password")),
+        credential_keys=("username", "password"),
     ),
-    StoreFacts(
-        name="orders-rabbitmq",
-        owner="orders",
+    "rabbitmq": StoreKind(
         component="rabbitmq",
         workload="StatefulSet",
-        image="public.ecr.aws/docker/library/rabbitmq:3-management",
         container="rabbitmq",
+        image="public.ecr.aws/docker/library/rabbitmq:3-management",
         ports=(("amqp", 5672), ("http", 15672)),
+        memory="256Mi",
         data_path="/var/lib/rabbitmq/mnesia",
     ),
-    StoreFacts(
-        name="checkout-redis",
-        owner="checkout",
+    "redis": StoreKind(
         component="redis",
         workload="Deployment",
-        image="public.ecr.aws/docker/library/redis:6.0-alpine",
         container="redis",
+        image="public.ecr.aws/docker/library/redis:6.0-alpine",
         ports=(("redis", 6379),),
+        memory="128Mi",
     ),
-)
+    "dynamodb-local": StoreKind(
+        component="dynamodb",
+        workload="Deployment",
+        container="dynamodb",
+        image="public.ecr.aws/aws-dynamodb-local/aws-dynamodb-local:1.25.1",
+        ports=(("dynamodb", 8000),),
+        memory="512Mi",
+    ),
+}
+STORE_COMPONENTS: frozenset[str] = frozenset(k.component for k in STORE_KINDS.values())
 
-CREDENTIAL_SECRETS: tuple[CredentialSecret, ...] = (
-    CredentialSecret("catalog-db", ("username", "password", "root-password")),
-    CredentialSecret("orders-db", ("username", "password")),
-    CredentialSecret("carts-dynamodb", ("aws-access-key-id", "aws-secret-access-key")),
-)
-
-SERVICE_NAMES: tuple[str, ...] = tuple(s.name for s in SERVICES)
-STORE_NAMES: tuple[str, ...] = tuple(s.name for s in STORES)
-
+# Folders and object names shopgen's own components use: a service may not take them.
+RESERVED_NAMES: frozenset[str] = frozenset({"overprovisioning", "platform", "namespace"})
 
 SYNTHETIC_PREFIX = "synthetic-"
 SYNTHETIC_TEMPLATE = "checkout"  # a service with no store and no credentials: clones stay independent
-
-
-def service_facts(synthetic: int = 0) -> tuple[ServiceFacts, ...]:
-    """The six app services, plus ``synthetic`` clones of the template for measuring growth (benchmarks)."""
-    if not synthetic:
-        return SERVICES
-    template = next(s for s in SERVICES if s.name == SYNTHETIC_TEMPLATE)
-    clones = tuple(replace(template, name=f"{SYNTHETIC_PREFIX}{i:03d}") for i in range(1, synthetic + 1))
-    return SERVICES + clones

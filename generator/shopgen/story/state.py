@@ -30,14 +30,14 @@ class RollingUpdate:
 
 @dataclass(frozen=True)
 class Resources:
-    cpu: str
-    memory: str
-    memory_limit: str
+    cpu: str | None  # None: no CPU request declared
+    memory: str | None
+    memory_limit: str | None
 
 
 @dataclass(frozen=True)
 class AppService:
-    """One of the six app services: ServiceAccount, ConfigMap, Service, Deployment."""
+    """An app service the shop declares: ServiceAccount, ConfigMap, Service, Deployment."""
 
     name: str
     image: str
@@ -55,6 +55,9 @@ class AppService:
     startup: HttpProbe | None = None
     prestop_sleep_seconds: int | None = None
     termination_grace_period_seconds: int | None = None
+    port: int = 8080  # the named container port `http`
+    pull_secrets: tuple[str, ...] = ()
+    reachable: bool = True  # something sends it requests: a ClusterIP Service (a worker has none)
 
 
 @dataclass(frozen=True)

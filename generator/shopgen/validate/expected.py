@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from shopgen.config import Config
-from shopgen.story import facts as app_facts
-from shopgen.story.deviations import DEVIATIONS, Workload
+from shopgen.story.deviations import Traits, Workload, deviations
+from shopgen.story.shop import Shop, resolve
 from shopgen.story.stages import desired_states
 from shopgen.story.stages.base import READINESS_GATE_LABEL
 from shopgen.story.state import DesiredState
@@ -59,12 +59,13 @@ HPA_MEMORY_METRIC = (
 def expected_findings(stage: str, cfg: Config) -> list[ExpectedFinding]:
     """Every finding ``stage`` of ``cfg`` is expected to have, each with its reason."""
     state = desired_states(cfg, upto=stage)[stage]
+    shop = resolve(cfg)
     return [
-        *_deliberate(state),
-        *_fragile(state, cfg),
+        *_deliberate(state, Traits.of(shop)),
+        *_fragile(state, shop),
         *_external(state, cfg),
         *_course_values(state),
-        *_docker_hub_images(state),
+        *_docker_hub_images(state, shop),
     ]
 
 
@@ -95,15 +96,15 @@ def workloads(state: DesiredState) -> list[Workload]:
     return found
 
 
-def _deliberate(state: DesiredState) -> Iterator[ExpectedFinding]:
+def _deliberate(state: DesiredState, traits: Traits) -> Iterator[ExpectedFinding]:
     namespace = state.namespace.name
     for workload in workloads(state):
-        for row in DEVIATIONS:
+        for row in deviations(traits):
             if row.rule is not None and row.applies(workload):
                 yield ExpectedFinding(row.rule, row.reason, kind=workload.kind, name=workload.name, namespace=namespace)
 
 
-def _fragile(state: DesiredState, cfg: Config) -> Iterator[ExpectedFinding]:
+def _fragile(state: DesiredState, shop: Shop) -> Iterator[ExpectedFinding]:
     """What the stage has not fixed yet; each is fixed by a later stage of the story."""
     namespace = state.namespace.name
 
@@ -116,15 +117,14 @@ def _fragile(state: DesiredState, cfg: Config) -> Iterator[ExpectedFinding]:
     budgets = {p.service for p in state.pdbs}
     few = PolicyContext().few_replicas
     for svc in state.services:
-        if svc.readiness is None:
+        facts = shop.service(svc.name)
+        if svc.readiness is None and facts.readiness_path is not None:
             yield on("policy.readiness-probe", NO_PROBES, svc.name)
-        if svc.prestop_sleep_seconds is None:
+        if svc.prestop_sleep_seconds is None and svc.reachable:  # a worker without a Service gets no requests
             if svc.name == state.ingress.service:
                 yield on("policy.prestop-vs-deregistration", NO_PRESTOP_ALB, svc.name)
             yield on("policy.prestop-vs-endpoint-propagation", NO_PRESTOP_ENDPOINTS, svc.name)
-        if svc.termination_grace_period_seconds is None and (
-            cfg.services.get(svc.name).shutdown_seconds > DEFAULT_GRACE_SECONDS
-        ):
+        if svc.termination_grace_period_seconds is None and (facts.shutdown_seconds > DEFAULT_GRACE_SECONDS):
             yield on("policy.grace-period", DEFAULT_GRACE, svc.name)
         replicas = svc.replicas if svc.replicas is not None else hpa_min.get(svc.name, 1)
         strategy = {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": svc.strategy.max_unavailable}}
@@ -149,9 +149,9 @@ RELEASE_IMAGE_ON_DOCKER_HUB = (
 )
 
 
-def _docker_hub_images(state: DesiredState) -> Iterator[ExpectedFinding]:
-    """Stores running the release's own image where that image is only on Docker Hub (not a user's choice)."""
-    release = {s.name: s.image for s in app_facts.STORES}
+def _docker_hub_images(state: DesiredState, shop: Shop) -> Iterator[ExpectedFinding]:
+    """Stores running the profile's own image where that image is only on Docker Hub (not a user's choice)."""
+    release = {s.name: s.profile_image for s in shop.stores}
     for store in state.stores:
         if store.image == release.get(store.name) and pulls_from_docker_hub(store.image):
             yield ExpectedFinding(

@@ -8,7 +8,7 @@ from typing import Any
 import cdk8s
 from constructs import Construct
 
-from shopgen.story.deviations import skip_annotations
+from shopgen.story.deviations import Traits, skip_annotations
 
 MANAGED_BY = "shopgen"
 
@@ -45,9 +45,10 @@ class ObjectRegistry:
 class ShopChart(cdk8s.Chart):
     """The chart of a render; it carries the registry its components share."""
 
-    def __init__(self, scope: Construct, id: str) -> None:
+    def __init__(self, scope: Construct, id: str, *, traits: Traits) -> None:
         super().__init__(scope, id, disable_resource_name_hashes=True)
         self.registry = ObjectRegistry()
+        self.traits = traits  # the shop's declared exceptions: each workload's checkov skips
 
 
 class Component(Construct):
@@ -56,6 +57,7 @@ class Component(Construct):
     def __init__(self, scope: ShopChart, id: str) -> None:
         super().__init__(scope, id)
         self.registry = scope.registry
+        self.traits = scope.traits
         self.outputs: list[int] = []  # registry indices of this component's objects, in order
 
 
@@ -77,7 +79,7 @@ def api_object(
     """
     # Deliberate deviations are declared on the workload itself, where checkov reads them.
     manifest = {"apiVersion": api_version, "kind": kind, "metadata": {"name": name, "labels": labels}, **body}
-    annotations = {**(annotations or {}), **skip_annotations(manifest)}
+    annotations = {**(annotations or {}), **skip_annotations(manifest, scope.traits)}
     registry = scope.registry
     key = json.dumps([api_version, kind, name, namespace, labels, annotations, finalizers, body], sort_keys=True)
     if key in registry.index:
@@ -106,9 +108,16 @@ def pod_security_context(*, hardened: bool) -> dict[str, Any]:
     return ctx
 
 
-def resources(*, cpu: str, memory: str, memory_limit: str) -> dict[str, Any]:
-    """Requests and a memory limit; never a CPU limit (it causes the throttling this story warns about)."""
-    return {"limits": {"memory": memory_limit}, "requests": {"cpu": cpu, "memory": memory}}
+def resources(*, cpu: str | None, memory: str | None, memory_limit: str | None) -> dict[str, Any]:
+    """Requests and a memory limit, as declared; never a CPU limit (it causes the throttling this story
+    warns about). Empty when nothing is declared."""
+    result: dict[str, Any] = {}
+    if memory_limit is not None:
+        result["limits"] = {"memory": memory_limit}
+    requests = {k: v for k, v in (("cpu", cpu), ("memory", memory)) if v is not None}
+    if requests:
+        result["requests"] = requests
+    return result
 
 
 def secret_env(entries: Any) -> list[dict[str, Any]]:

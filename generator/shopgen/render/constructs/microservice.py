@@ -15,7 +15,7 @@ from shopgen.render.constructs.base import (
     selector_labels,
     standard_labels,
 )
-from shopgen.story.facts import HTTP_PORT
+from shopgen.story.facts import SERVICE_PORT
 from shopgen.story.state import AppService, HttpProbe
 
 
@@ -47,20 +47,21 @@ class Microservice(Component):
             **common,
         )
         api_object(self, api_version="v1", kind="ConfigMap", name=svc.name, body={"data": dict(svc.config)}, **common)
-        api_object(
-            self,
-            api_version="v1",
-            kind="Service",
-            name=svc.name,
-            body={
-                "spec": {
-                    "type": "ClusterIP",
-                    "selector": selector,
-                    "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}],
-                }
-            },
-            **common,
-        )
+        if svc.reachable:  # a worker nothing calls gets no Service: nothing would send it traffic
+            api_object(
+                self,
+                api_version="v1",
+                kind="Service",
+                name=svc.name,
+                body={
+                    "spec": {
+                        "type": "ClusterIP",
+                        "selector": selector,
+                        "ports": [{"name": "http", "port": SERVICE_PORT, "targetPort": "http", "protocol": "TCP"}],
+                    }
+                },
+                **common,
+            )
         api_object(
             self,
             api_version="apps/v1",
@@ -81,15 +82,17 @@ class Microservice(Component):
             "name": svc.name,
             "image": svc.image,
             "imagePullPolicy": "IfNotPresent",
-            "ports": [{"name": "http", "containerPort": HTTP_PORT, "protocol": "TCP"}],
+            "ports": [{"name": "http", "containerPort": svc.port, "protocol": "TCP"}],
             "envFrom": [{"configMapRef": {"name": svc.name}}],
         }
         env = [{"name": k, "value": v} for k, v in svc.env] + secret_env(svc.secret_env)
         if env:
             container["env"] = env
-        container["resources"] = resources(
+        requested = resources(
             cpu=svc.resources.cpu, memory=svc.resources.memory, memory_limit=svc.resources.memory_limit
         )
+        if requested:
+            container["resources"] = requested
         if svc.startup is not None:
             container["startupProbe"] = _probe(svc.startup)
         if svc.liveness is not None:
@@ -107,7 +110,7 @@ class Microservice(Component):
         if svc.hardened:
             security |= {"readOnlyRootFilesystem": True, "runAsNonRoot": True, "runAsUser": 1000}
         else:
-            security["readOnlyRootFilesystem"] = False  # assets' nginx writes to its root fs (upstream)
+            security["readOnlyRootFilesystem"] = False  # a declared exception (assets' nginx writes to its root fs)
         container["securityContext"] = security
         container["volumeMounts"] = [{"name": "tmp-volume", "mountPath": "/tmp"}]
 
@@ -115,7 +118,7 @@ class Microservice(Component):
         if svc.prometheus_path is not None:
             annotations = {
                 "prometheus.io/path": svc.prometheus_path,
-                "prometheus.io/port": str(HTTP_PORT),
+                "prometheus.io/port": str(svc.port),
                 "prometheus.io/scrape": "true",
             }
         template_meta: dict[str, Any] = {"labels": labels}
@@ -129,6 +132,8 @@ class Microservice(Component):
         }
         if svc.termination_grace_period_seconds is not None:
             pod["terminationGracePeriodSeconds"] = svc.termination_grace_period_seconds
+        if svc.pull_secrets:
+            pod["imagePullSecrets"] = [{"name": name} for name in svc.pull_secrets]
         pod["containers"] = [container]
         pod["volumes"] = [{"name": "tmp-volume", "emptyDir": {"medium": "Memory"}}]
 

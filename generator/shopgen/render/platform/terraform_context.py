@@ -13,7 +13,7 @@ from shopgen.render.platform.addons import (
 )
 from shopgen.render.platform.terraform import hcl
 from shopgen.render.tree import HEADER
-from shopgen.story.facts import CREDENTIAL_SECRETS
+from shopgen.story.shop import resolve
 
 
 def terraform_context(cfg: Config, names: PlatformNames) -> dict[str, Any]:
@@ -54,7 +54,7 @@ def terraform_context(cfg: Config, names: PlatformNames) -> dict[str, Any]:
         "secret_store": cfg.secrets.store,
         "secrets": secrets,
         "database_users": [
-            (s.name, hcl(s.name.removesuffix("-db"))) for s in CREDENTIAL_SECRETS if "username" in s.keys
+            (s.name, hcl(s.name.removesuffix("-db"))) for s in resolve(cfg).credential_secrets if "username" in s.keys
         ],
         "root_dependencies": root_dependencies,
         "cluster_name": names.cluster,
@@ -141,7 +141,7 @@ _PASSWORD = (("length", "32"), ("special", "false"))
 
 def _secrets(cfg: Config, names: PlatformNames) -> list[dict[str, Any]]:
     secrets = []
-    for secret in CREDENTIAL_SECRETS:
+    for secret in resolve(cfg).credential_secrets:
         label = secret.name.replace("-", "_")
         keys: list[tuple[str, str]] = []
         passwords = []

@@ -39,6 +39,6 @@ STAGE = Stage(
     contract=Contract(changes=(("Ingress", ANNOTATION.format(TG_ATTRIBUTES)),)),
     transform=_alb,
     watch="Latency percentiles in vegeta's report; `kubectl top pods -n {namespace} -l "
-    "app.kubernetes.io/name=ui`: CPU spreads evenly over the ui pods (per-target request counts are "
-    "the ALB's CloudWatch metric RequestCountPerTarget).",
+    "app.kubernetes.io/name={exposed}`: CPU spreads evenly over the {exposed} pods (per-target request "
+    "counts are the ALB's CloudWatch metric RequestCountPerTarget).",
 )

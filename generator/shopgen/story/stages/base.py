@@ -1,12 +1,13 @@
 """What a stage is: its story, its fix, its contract and one pure transform of the desired state.
 
 A stage module under story/stages/ holds one ``STAGE``; the registry (story/stages/__init__.py)
-puts them in story order and numbers them.
+puts them in story order and numbers them. Its prose is a str.format template filled from the config
+(``Stage.text``), so a shop of one's own reads its own services and values, not the retail store's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -38,8 +39,32 @@ class Contract:
     changes: tuple[tuple[str, str], ...] = ()
 
 
+def common_words(cfg: Config) -> dict[str, str]:
+    """The placeholders every stage's prose may use, so each stage computes only its own."""
+    return {
+        "namespace": cfg.namespace,
+        "cluster": cfg.cluster.name,
+        "region": cfg.cluster.region,
+        "exposed": cfg.ingress.service,
+        "hpa": cfg.autoscaling.hpa.targets[0] if cfg.autoscaling.hpa.targets else cfg.ingress.service,
+    }
+
+
+def and_list(names: Sequence[str]) -> str:
+    """Names as prose: "a", "a and b", "a, b and c"."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def plural(count: int, noun: str) -> str:
+    """A count with its noun, singular for 1: the config may set any count, 1 included."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 @dataclass(frozen=True)
 class Stage:
+    """One stage. title, story, fix, why and watch are str.format templates (literal braces doubled):
+    ``text`` fills them with ``common_words`` and the stage's own ``words``."""
+
     name: str
     title: str
     story: str
@@ -47,7 +72,14 @@ class Stage:
     why: str
     contract: Contract
     transform: Transform
-    watch: str  # str.format template: {namespace}, {hpa}, {cluster}, {region} come from the config
+    watch: str
     # The values that matter in this stage, as (name, value) rows of its README.
     readme_values: Callable[[Config], list[tuple[str, str]]] = lambda _: []
+    # The stage's own placeholders, from the config (the exposed service, the HPA's values, ...).
+    words: Callable[[Config], dict[str, str]] = lambda _: {}
     number: int = 0  # its place in the story, set by the registry
+
+    def text(self, field: str, cfg: Config) -> str:
+        """``field`` (title, story, fix, why or watch) as it reads for the shop ``cfg`` declares."""
+        template: str = getattr(self, field)
+        return template.format(**{**common_words(cfg), **self.words(cfg)})

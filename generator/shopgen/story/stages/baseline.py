@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from shopgen.story import facts as app_facts
-from shopgen.story.stages.base import Contract, Stage
+from shopgen.story.shop import Service, StoreSpec, resolve
+from shopgen.story.stages.base import Contract, Stage, plural
 from shopgen.story.state import (
     AppService,
     DesiredState,
@@ -22,113 +22,134 @@ if TYPE_CHECKING:
 
 
 def _baseline(_: DesiredState, cfg: Config) -> DesiredState:
-    """The retail store sample app as first deployed: no probes, no autoscaling, round-robin ALB."""
+    """The shop as first deployed: no probes, no autoscaling, round-robin ALB."""
     return build_baseline(cfg)
 
 
 def build_baseline(cfg: Config) -> DesiredState:
-    services = tuple(_app_service(facts, cfg) for facts in app_facts.service_facts(cfg.app.synthetic_services))
-    stores = tuple(_store(facts, cfg) for facts in app_facts.STORES)
+    shop = resolve(cfg)
     secrets: tuple[ExternalSecret, ...] = ()
     if cfg.secrets.provider == "external-secrets":
         secrets = tuple(
             ExternalSecret(
                 name=s.name,
-                owner=s.name.split("-")[0],
+                owner=s.owner,
                 keys=s.keys,
                 remote_key=f"{cfg.cluster.name}/{cfg.namespace}/{s.name}",
                 store=cfg.secrets.store,
                 refresh_interval=cfg.secrets.refresh_interval,
             )
-            for s in app_facts.CREDENTIAL_SECRETS
+            for s in shop.credential_secrets
         )
     return DesiredState(
         namespace=Namespace(name=cfg.namespace),
-        services=services,
-        stores=stores,
+        services=tuple(_app_service(svc) for svc in shop.services),
+        stores=tuple(_store(store, cfg) for store in shop.stores),
         ingress=Ingress(
-            name="ui",
-            service="ui",
+            name=shop.exposed,
+            service=shop.exposed,
             load_balancer_name=cfg.load_balancer_name,
             scheme=cfg.ingress.scheme,
             target_group_attributes=("load_balancing.algorithm.type=round_robin",),
         ),
         external_secrets=secrets,
+        part_of=shop.name,
     )
 
 
-def _app_service(facts: app_facts.ServiceFacts, cfg: Config) -> AppService:
-    settings = cfg.services.get(facts.name)
-    res = settings.resources
+def _app_service(svc: Service) -> AppService:
     return AppService(
-        name=facts.name,
-        image=_image(facts, cfg),
-        replicas=settings.replicas,
-        strategy=RollingUpdate(max_unavailable=facts.upstream_max_unavailable, max_surge=facts.upstream_max_surge),
-        resources=Resources(cpu=res.cpu, memory=res.memory, memory_limit=res.memory_limit),
-        config=facts.config,
-        env=facts.env,
-        secret_env=facts.secret_env,
-        prometheus_path=facts.prometheus_path,
-        hardened=facts.hardened,
-        add_capabilities=facts.add_capabilities,
+        name=svc.name,
+        image=svc.image,
+        replicas=svc.replicas,
+        strategy=RollingUpdate(max_unavailable=svc.max_unavailable, max_surge=svc.max_surge),
+        resources=Resources(cpu=svc.cpu, memory=svc.memory, memory_limit=svc.memory_limit),
+        config=svc.config,
+        env=svc.env,
+        secret_env=svc.secret_env,
+        prometheus_path=svc.metrics_path,
+        hardened=svc.hardened,
+        add_capabilities=svc.add_capabilities,
+        port=svc.port,
+        pull_secrets=svc.pull_secrets,
+        reachable=svc.reachable,
     )
 
 
-def _image(facts: app_facts.ServiceFacts, cfg: Config) -> str:
-    image = f"{cfg.app.image_registry}/{facts.image}:{cfg.app.image_tag}"
-    digest = cfg.app.image_digests.get(facts.name)
-    return f"{image}@{digest}" if digest else image
-
-
-def _store(facts: app_facts.StoreFacts, cfg: Config) -> Store:
-    settings = cfg.stores.get(facts.name)
+def _store(spec: StoreSpec, cfg: Config) -> Store:
     return Store(
-        name=facts.name,
-        owner=facts.owner,
-        component=facts.component,
-        workload=facts.workload,
-        image=settings.image or facts.image,  # stores.<name>.image, else the release's
-        container=facts.container,
-        ports=facts.ports,
-        env=facts.env,
-        secret_env=facts.secret_env,
-        args=facts.args,
-        data_path=facts.data_path,
-        cpu=settings.cpu,
-        memory=settings.memory,
-        storage_class=cfg.stores.storage_class if facts.workload == "StatefulSet" else None,
+        name=spec.name,
+        owner=spec.owner,
+        component=spec.component,
+        workload=spec.workload,
+        image=spec.image,
+        container=spec.container,
+        ports=spec.ports,
+        env=spec.env,
+        secret_env=spec.secret_env,
+        args=spec.args,
+        data_path=spec.data_path,
+        cpu=spec.cpu,
+        memory=spec.memory,
+        storage_class=cfg.stores.storage_class if spec.workload == "StatefulSet" else None,
         storage_size=cfg.stores.storage_size,
     )
 
 
+def _rollout(svc: Service) -> list[str]:
+    """The service's own rollout strategy; maxSurge only when it declares one."""
+    return ([f"maxSurge {svc.max_surge}"] if svc.max_surge is not None else []) + [
+        f"maxUnavailable {svc.max_unavailable}"
+    ]
+
+
 def readme_values(cfg: Config) -> list[tuple[str, str]]:
     """The values that matter in this stage, for its README."""
-    s = cfg.services
+    shop = resolve(cfg)
+    tags = {name: decl.image.tag for name, decl in cfg.services.items()}
+    exposed = shop.service(shop.exposed)
     return [
         ("namespace", f"`{cfg.namespace}`"),
-        ("image tag", f"`{cfg.app.image_tag}`"),
-        ("replicas", ", ".join(f"{n} {getattr(s, n).replicas}" for n in type(s).model_fields)),
-        ("ui rollout", "maxSurge 50%, maxUnavailable 0"),
+        (
+            "image tag",
+            f"`{next(iter(tags.values()))}`"
+            if len(set(tags.values())) == 1
+            else ", ".join(f"{name} `{tag}`" for name, tag in tags.items()),
+        ),
+        ("replicas", ", ".join(f"{s.name} {s.replicas}" for s in shop.services)),
+        (f"{exposed.name} rollout", ", ".join(_rollout(exposed))),
         ("ALB", f"`{cfg.load_balancer_name}`, round_robin"),
         ("credentials", cfg.secrets.provider),
     ]
 
 
+def words(cfg: Config) -> dict[str, str]:
+    """The prose's placeholders: the shop's name, and the exposed service's replicas and rollout."""
+    from shopgen.config.profiles import load_profile
+
+    exposed = resolve(cfg).service(cfg.ingress.service)
+    return {
+        "shop": load_profile(cfg.app.profile).shop or f"`{cfg.app.name}`",
+        "replicas": plural(exposed.replicas, "replica"),
+        "rollout": " / ".join(_rollout(exposed)),
+    }
+
+
 STAGE = Stage(
     readme_values=readme_values,
+    words=words,
     name="baseline",
     title="Baseline: the shop as first deployed",
-    story="Under 100 req/s the ui fails: there are no probes, so pods that are not ready yet get "
+    story="Under 100 req/s the {exposed} fails: there are no probes, so pods that are not ready yet get "
     "traffic, and nothing scales.",
-    fix="The shop of the retail store sample app 0.7.1 with no probes: ui with 2 replicas rolling out "
-    "with maxSurge 50% / maxUnavailable 0, an ALB Ingress with round-robin target groups.",
+    fix="The shop of {shop} with no probes: {exposed} with {replicas} rolling out with {rollout}, an ALB "
+    "Ingress with round-robin target groups.",
     why="This is the fragile starting point the rest of the story repairs. Where the course left "
     "things out, shopgen completes them: standard app.kubernetes.io labels, credentials from "
     "External Secrets, and hardening on every pod (seccomp RuntimeDefault, no privilege "
     "escalation, no service-account token).",
     contract=Contract(),
     transform=_baseline,
-    watch="`kubectl get pods -n {namespace} -l app.kubernetes.io/name=ui -w`: ui pods restart or are not "
-    "ready and still receive traffic; 5xx and timeouts in vegeta's report.",
+    watch="`kubectl get pods -n {namespace} -l app.kubernetes.io/name={exposed} -w`: {exposed} pods restart "
+    "or are not ready and still receive traffic; 5xx and timeouts in vegeta's report.",
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from shopgen.story.stages.base import Contract, Stage
+from shopgen.story.stages.base import Contract, Stage, plural
 from shopgen.story.state import DesiredState, Overprovisioning
 
 if TYPE_CHECKING:
@@ -31,13 +31,20 @@ def readme_values(cfg: Config) -> list[tuple[str, str]]:
     ]
 
 
+def words(cfg: Config) -> dict[str, str]:
+    """The prose's placeholders: the pause pods and their PriorityClass value."""
+    o = cfg.overprovisioning
+    return {"pause_pods": plural(o.replicas, "pause pod"), "memory": o.memory, "priority": str(o.priority_value)}
+
+
 STAGE = Stage(
     readme_values=readme_values,
+    words=words,
     name="overprovisioning",
     title="Overprovisioning: spare capacity absorbs a sudden burst",
     story="Spare capacity absorbs a sudden burst while Karpenter adds nodes.",
-    fix="PriorityClass `overprovisioning` (value -1, not the global default) and a Deployment of 10 "
-    "pause pods requesting 100Mi each, one per node.",
+    fix="PriorityClass `overprovisioning` (value {priority}, not the global default) and a Deployment of "
+    "{pause_pods} requesting {memory} each, one per node.",
     why="Real pods preempt the pause pods at once instead of waiting for a new node; Karpenter then "
     "brings up nodes for the evicted pause pods, ahead of the next burst.",
     contract=Contract(adds=("PriorityClass", "Deployment")),

@@ -45,14 +45,15 @@ class PolicyContext:
     @classmethod
     def for_stage(cls, cfg: Config, stage: str, *, extra_manifests: Iterable[Manifest] = ()) -> PolicyContext:
         """The context of one stage of ``cfg``; ``extra_manifests`` may hold the Argo CD Application."""
-        from shopgen.story.facts import CREDENTIAL_SECRETS, SERVICE_NAMES
+        from shopgen.story.shop import resolve
         from shopgen.story.stages import get_stage
 
         get_stage(stage)  # an unknown stage is a StageError naming the stages
-        external = frozenset(s.name for s in CREDENTIAL_SECRETS) if cfg.secrets.provider == "none" else frozenset()
+        shop = resolve(cfg)
+        external = frozenset(s.name for s in shop.credential_secrets) if cfg.secrets.provider == "none" else frozenset()
         return cls(
-            start_seconds={name: cfg.services.get(name).startup.start_seconds for name in SERVICE_NAMES},
-            shutdown_seconds={name: cfg.services.get(name).shutdown_seconds for name in SERVICE_NAMES},
+            start_seconds={s.name: s.start_seconds for s in shop.services},
+            shutdown_seconds={s.name: s.shutdown_seconds for s in shop.services},
             external_secrets=external,
             replicas_ignored=frozenset(ignored_replica_targets(extra_manifests)),
             overprovisioning_reserve={"memory": cfg.overprovisioning.memory},

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from shopgen.story.facts import STORE_NAMES
-from shopgen.validate.manifests import Manifests, every_container
+from shopgen.story.facts import STORE_COMPONENTS
+from shopgen.validate.manifests import Manifests, Pod, every_container
 from shopgen.validate.rules import Hit, Rule, hit
 
 DOCKER_HUB_HOSTS = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"})
@@ -41,8 +41,11 @@ def public_ecr_mirror(image: str) -> str | None:
     return None if "/" in path else f"{PUBLIC_ECR_LIBRARY}/{path}"
 
 
-def _store_setting(name: str) -> str:
-    return f"; in shopgen.yaml: stores.{name.replace('-', '_')}.image" if name in STORE_NAMES else ""
+def _store_setting(pod: Pod) -> str:
+    """Where a store's image is set: its pods carry a store's component label."""
+    if pod.labels.get("app.kubernetes.io/component") in STORE_COMPONENTS:
+        return f"; in shopgen.yaml: stores.{pod.name}.image"
+    return ""
 
 
 def check_image_registry(idx: Manifests) -> Iterator[Hit]:
@@ -64,7 +67,7 @@ def check_image_registry(idx: Manifests) -> Iterator[Hit]:
             (*parts, "image"),
             f"container {container.get('name')} pulls {image} from Docker Hub, which limits anonymous pulls per "
             "source address: nodes behind one NAT gateway share one limit, and a scale-out can hit it",
-            where + _store_setting(pod.name),
+            where + _store_setting(pod),
         )
 
 
