@@ -7,9 +7,9 @@
    after its first run) and a no-change rerun.
 2. `shopgen validate --all --crd-dir …` against `kubernetes-validate --strict` on the same files,
    and `shopgen diff baseline prestop`.
-3. Growth: synthetic shops of N app services (`app.synthetic_services`, clones of a service
-   template through the same code path): synth time and peak memory of the whole process tree
-   (Python and Node together), and a least-squares fit of time per service.
+3. Growth: shops of N declared app services (the retail profile's six plus N - 6 services declared
+   in shopgen.yaml, shaped like checkout: `grown_shop`): synth time and peak memory of the whole
+   process tree (Python and Node together), and a least-squares fit of time per service.
 
 Commands are timed as whole processes, interleaved (A B A B …) after a warm-up, each after an
 untimed `sync` (so no run pays for an earlier run's writeback); medians and the ratio of medians
@@ -32,6 +32,25 @@ from collections.abc import Callable
 from pathlib import Path
 
 CRD_DIR = Path(__file__).resolve().parents[2] / "shared" / "crds"
+
+# One declared service shaped like the profile's checkout: a Node service calling orders, no store.
+GROWN_SERVICE = """\
+  svc-{i:03d}:
+    image: {{repository: public.ecr.aws/aws-containers/retail-store-sample-checkout, tag: "0.7.1"}}
+    runtime: {{kind: node, start_seconds: 30}}
+    health: {{readiness: /health, liveness: /health}}
+    metrics_path: /metrics
+    settings: {{REDIS_URL: "redis://checkout-redis:6379"}}
+    calls: {{orders: {{env: ENDPOINTS_ORDERS, with_port: true}}}}
+    resources: {{cpu: 128m, memory: 256Mi}}
+"""
+
+
+def grown_shop(services: int) -> str:
+    """shopgen.yaml of a shop of ``services`` app services: the default profile's six plus declared ones."""
+    return (
+        "services:\n" + "".join(GROWN_SERVICE.format(i=i) for i in range(1, services - 5)) if services > 6 else "{}\n"
+    )
 
 
 def tool(name: str) -> str:
@@ -206,7 +225,7 @@ def main() -> None:
         growth: list[tuple[int, float, int]] = []
         for services in sizes:
             cfg = work / f"shop-{services}.yaml"
-            cfg.write_text(f"app:\n  synthetic_services: {services - 6}\n")
+            cfg.write_text(grown_shop(services))
             times, peaks = [], []
             for attempt in range(max(3, args.runs // 2)):
                 out = work / f"grow-{services}-{attempt}"

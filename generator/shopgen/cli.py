@@ -28,6 +28,12 @@ class Context:
         self.debug = debug
 
 
+def profile_choices() -> tuple[str, ...]:
+    from shopgen import profiles
+
+    return profiles.names()
+
+
 def _err(message: str) -> None:
     click.echo(message, err=True)
 
@@ -123,11 +129,16 @@ def stages(fmt: str, out: Path | None, config_path: Path | None) -> None:
 @cli.command()
 @out_option
 @click.option("--force", is_flag=True, help="Overwrite an existing shopgen.yaml.")
-def init(out: Path | None, force: bool) -> None:
-    """Write a commented shopgen.yaml holding every default, to see and change them."""
+@click.option(
+    "--profile",
+    type=click.Choice(profile_choices()),
+    help="Release profile to start from (default: retail-0.7.1); blank starts a shop of your own.",
+)
+def init(out: Path | None, force: bool, profile: str | None) -> None:
+    """Write a commented shopgen.yaml holding every default of a profile, to see and change them."""
     from shopgen.commands import init as command
 
-    _finish(command.run(out=out, force=force))
+    _finish(command.run(out=out, force=force, profile=profile))
 
 
 @cli.command()

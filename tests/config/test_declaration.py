@@ -28,6 +28,10 @@ BASE: dict[str, Any] = {
 }
 
 
+# A second service, valid on its own.
+OTHER: dict[str, Any] = {"image": {"repository": "a/b", "tag": "1"}, "resources": {"memory": "64Mi"}}
+
+
 def web(**fields: Any) -> dict[str, Any]:
     data = copy.deepcopy(BASE)
     data["services"]["web"].update(fields)
@@ -55,6 +59,11 @@ INVALID = [
         "services.web.calls.search: calls 'search', which is not",
     ),
     ("calls-itself", web(calls=["web"]), "services.web.calls.web"),
+    (
+        "called-without-readiness",
+        with_("services.worker", OTHER, web(calls=["worker"])),
+        "services.worker.health.readiness: worker is called by web",
+    ),
     ("unknown-store-kind", web(stores={"cache": {"kind": "memcached"}}), "services.web.stores.cache.kind"),
     ("exposed-without-readiness", web(health={"liveness": "/live"}), "services.web.health.readiness"),
     ("hpa-target-without-cpu", web(resources={"memory": "128Mi"}), "services.web.resources.cpu"),
@@ -66,10 +75,10 @@ INVALID = [
         web(settings={"TOKEN": "x"}, secrets={"TOKEN": {"secret": "web-keys", "key": "token"}}),
         "TOKEN is set by both settings and secrets",
     ),
-    ("service-name-not-dns", with_("services.Web_1", {"image": {"repository": "a/b", "tag": "1"}}), "services.Web_1"),
+    ("service-name-not-dns", with_("services.Web_1", OTHER), "services.Web_1"),
     (
         "reserved-name",
-        with_("services.overprovisioning", {"image": {"repository": "a/b", "tag": "1"}}),
+        with_("services.overprovisioning", OTHER),
         "services.overprovisioning",
     ),
     ("image-without-tag", web(image={"repository": "ghcr.io/acme/web"}), "services.web.image.tag"),
@@ -86,9 +95,7 @@ INVALID = [
     ("bad-secret-name", web(secrets={"K": {"secret": "Web Keys", "key": "k"}}), "services.web.secrets.K.secret"),
     (
         "store-name-taken",
-        with_(
-            "services.web-cache", {"image": {"repository": "a/b", "tag": "1"}}, web(stores={"cache": {"kind": "redis"}})
-        ),
+        with_("services.web-cache", OTHER, web(stores={"cache": {"kind": "redis"}})),
         "services.web.stores.cache",
     ),
     (
@@ -99,6 +106,11 @@ INVALID = [
     ("grace-below-sleep", web(termination_grace_period_seconds=60), "services.web.termination_grace_period_seconds"),
     ("override-of-no-store", with_("stores.web-db", {"memory": "1Gi"}), "stores.web-db: no service declares a store"),
     ("service-without-image", with_("services.worker", {"replicas": 1}), "services.worker.image: required setting"),
+    (
+        "service-without-memory",
+        with_("services.worker", {"image": {"repository": "a/b", "tag": "1"}}),
+        "services.worker.resources: required setting",
+    ),
     ("no-services", with_("services", {}), "services: declares no service"),
     ("unknown-profile", with_("app.profile", "retail-9.9"), "app.profile: unknown profile 'retail-9.9'"),
     ("store-memory-zero", web(stores={"db": {"kind": "mysql", "memory": "0Mi"}}), "services.web.stores.db.memory"),

@@ -138,7 +138,6 @@ def valid_config(draw: st.DrawFn) -> dict[str, Any]:
             "target_revision": draw(st.sampled_from(["main", "release-1.2", "v1.0.0"])),
         },
         "app": {
-            "synthetic_services": draw(st.integers(0, 2)),
             "image_digests": {
                 name: "sha256:" + "ab" * 32 for name in draw(st.lists(st.sampled_from(SERVICES), unique=True))
             },

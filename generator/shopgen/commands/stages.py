@@ -9,6 +9,7 @@ import json
 from typing import TYPE_CHECKING
 
 from shopgen.commands.outcome import Outcome
+from shopgen.config import load_profile
 from shopgen.story.stages import all_stages
 
 if TYPE_CHECKING:
@@ -16,10 +17,12 @@ if TYPE_CHECKING:
 
 
 def run(*, fmt: str, cfg: Config) -> Outcome:
-    """List the stages; ``cfg`` fills their prose."""
+    """List the stages; ``cfg`` fills their prose and names the profile."""
+    profile = load_profile(cfg.app.profile)
     if fmt == "json":
         data = [
             {
+                "profile": profile.name,
                 "number": s.number,
                 "name": s.name,
                 "title": s.text("title", cfg),
@@ -34,4 +37,7 @@ def run(*, fmt: str, cfg: Config) -> Outcome:
             for s in all_stages()
         ]
         return Outcome(out=json.dumps(data, indent=2) + "\n")
-    return Outcome(out="".join(f"{s.number}  {s.name:<17} {s.text('story', cfg)}\n" for s in all_stages()))
+    return Outcome(
+        out="".join(f"{s.number}  {s.name:<17} {s.text('story', cfg)}\n" for s in all_stages()),
+        err=[f"profile {profile.name}: {profile.description}"],
+    )

@@ -45,6 +45,12 @@ def check_shop(cfg: Config) -> None:
                     ("services", name, "calls", callee),
                     f"calls {callee!r}, which is not declared; services: {_listing(services)}",
                 )
+            if services[callee].health.readiness is None:
+                raise FieldError(
+                    ("services", callee, "health", "readiness"),
+                    f"{callee} is called by {name} and declares no readiness endpoint: its Service would send "
+                    "requests to pods that cannot serve them yet (the readiness stage probes it)",
+                )
         for key in svc.stores:
             store = f"{name}-{key}"
             loc = ("services", name, "stores", key)

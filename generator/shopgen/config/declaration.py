@@ -34,6 +34,15 @@ SecretKey = Annotated[str, Field(pattern=r"^[-._a-zA-Z0-9]+$", max_length=253), 
 # A Linux capability as Kubernetes spells it (without CAP_).
 Capability = Annotated[str, Field(pattern=r"^[A-Z][A-Z_]*$", max_length=64), Visible]
 Port = Annotated[int, Field(ge=1, le=65535)]
+# A pod field the downward API hands to an environment variable.
+FieldPath = Annotated[
+    str,
+    Field(
+        pattern=r"^(metadata\.(name|namespace|uid)|spec\.(nodeName|serviceAccountName)|status\.(hostIP|hostIPs|podIP|podIPs)"
+        r"|metadata\.(labels|annotations)\['[A-Za-z0-9./_-]+'\])$"
+    ),
+    Visible,
+]
 RuntimeKind = Literal["jvm", "go", "node", "nginx", "other"]
 StoreKindName = Literal["mysql", "postgresql", "redis", "rabbitmq", "dynamodb-local"]
 # maxSurge / maxUnavailable: a count or a percentage (a count is taken as its digits: see shorthand()).
@@ -127,19 +136,19 @@ class SecurityDecl(Model):
 
 class Resources(Model):
     cpu: CpuQuantity | None = Field(None, description="CPU request (never a limit); an HPA target needs one")
-    memory: MemoryQuantity | None = Field(None, description="memory request")
+    # Required: a container without a memory request and limit overpacks nodes, and one leak OOM-kills
+    # its neighbours (the security baseline's error).
+    memory: MemoryQuantity = Field(description="memory request")
     memory_limit: MemoryQuantity | None = Field(None, description="null: the request")
 
     @model_validator(mode="after")
     def _sizes(self) -> Resources:
-        if self.memory_limit is not None and self.memory is None:
-            raise ValueError("memory_limit needs a memory request")
-        if self.memory is not None and memory_bytes(self.limit or self.memory) < memory_bytes(self.memory):
+        if memory_bytes(self.limit) < memory_bytes(self.memory):
             raise ValueError(f"memory_limit ({self.memory_limit}) must be >= memory ({self.memory})")
         return self
 
     @property
-    def limit(self) -> str | None:
+    def limit(self) -> str:
         return self.memory_limit or self.memory
 
 
@@ -205,7 +214,7 @@ class StartupProbe(Model):
 
 
 class ServiceDecl(Model):
-    """One service of the shop. Every field but image has a default."""
+    """One service of the shop. Every field but image and resources.memory has a default."""
 
     image: ImageDecl
     port: Port = Field(8080, description="the container port (named http); the Service listens on 80")
@@ -217,12 +226,15 @@ class ServiceDecl(Model):
         default_factory=dict, description="env on the container itself (the runtime's flags, e.g. JAVA_OPTS)"
     )
     secrets: dict[EnvName, SecretRef] = Field(default_factory=dict, description="env from a key of a Secret")
+    fields: dict[EnvName, FieldPath] = Field(
+        default_factory=dict, description="env from the pod's own fields (downward API), e.g. spec.nodeName"
+    )
     calls: dict[DnsLabel, CallDecl] = Field(
         default_factory=dict, description="services it calls: {service: SETTING receiving http://<service>}"
     )
     stores: dict[DnsLabel, StoreDecl] = Field(default_factory=dict, description="its backing stores: <service>-<key>")
     replicas: PositiveInt = 1
-    resources: Resources = Resources()
+    resources: Resources
     security: SecurityDecl = SecurityDecl()
     rollout: Rollout = Rollout()
     readiness: ReadinessProbe = ReadinessProbe()
@@ -238,6 +250,7 @@ class ServiceDecl(Model):
         for source, names in (
             ("settings", self.settings),
             ("env", self.env),
+            ("fields", self.fields),
             ("secrets", self.secrets),
             ("calls", calls),
         ):

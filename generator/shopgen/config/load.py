@@ -20,7 +20,6 @@ from shopgen.config.models import Config
 from shopgen.config.profiles import DEFAULT_PROFILE, load_profile
 from shopgen.config.types import PATTERN_HELP, invisible_character, shown
 from shopgen.errors import ConfigError
-from shopgen.story.facts import SYNTHETIC_PREFIX, SYNTHETIC_TEMPLATE
 
 CONFIG_FILENAME = "shopgen.yaml"
 
@@ -80,7 +79,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 def _layered(data: dict[str, Any], source: str, raw: Any) -> dict[str, Any]:
     """The profile's layer with the user's settings over it; ``services.<name>: null`` (or a store's
-    key set to null) removes what the profile declares; benchmark clones are added last."""
+    key set to null, or a call) removes what the profile declares."""
     app = data.get("app")
     name = app.get("profile", DEFAULT_PROFILE) if isinstance(app, dict) else DEFAULT_PROFILE
     if not isinstance(name, str):
@@ -97,11 +96,6 @@ def _layered(data: dict[str, Any], source: str, raw: Any) -> dict[str, Any]:
             for part in ("stores", "calls"):
                 if isinstance(svc, dict) and isinstance(svc.get(part), dict):
                     svc[part] = {k: v for k, v in svc[part].items() if v is not None}
-        clones = (merged.get("app") or {}).get("synthetic_services", 0)
-        template = services.get(SYNTHETIC_TEMPLATE)
-        if isinstance(clones, int) and clones > 0 and isinstance(template, dict):
-            for i in range(1, min(clones, 999) + 1):
-                services[f"{SYNTHETIC_PREFIX}{i:03d}"] = {**template, "stores": {}}
     return merged
 
 

@@ -167,9 +167,6 @@ class App(Model):
         default_factory=dict,
         description="pin services by digest, e.g. {ui: 'sha256:…'}: image becomes <repo>:<tag>@<digest>",
     )
-    synthetic_services: Annotated[int, Field(ge=0, le=999)] = Field(
-        0, description="benchmarks only: extra clones of the checkout service (synthetic-001, …) to measure growth"
-    )
 
     @field_validator("profile")
     @classmethod

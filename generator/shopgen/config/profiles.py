@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
-from shopgen import yamlio
+from shopgen import profiles, yamlio
 from shopgen.errors import ConfigError
 
 DEFAULT_PROFILE = "retail-0.7.1"
@@ -27,8 +26,7 @@ class Profile:
 
 
 def profile_names() -> tuple[str, ...]:
-    folder = resources.files("shopgen") / "profiles"
-    return tuple(sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml")))
+    return profiles.names()
 
 
 @functools.cache
@@ -37,7 +35,7 @@ def load_profile(name: str) -> Profile:
     if name not in profile_names():
         raise ConfigError(f"app.profile: unknown profile {name!r}; profiles: {', '.join(profile_names())}")
     source = f"profile {name}"
-    text = (resources.files("shopgen") / "profiles" / f"{name}.yaml").read_text(encoding="utf-8")
+    text = profiles.read_text(name)
     data = yamlio.to_plain(yamlio.load_text(text, source), source)
     header = data.pop("profile")
     if header.get("name") != name:

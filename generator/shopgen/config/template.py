@@ -17,24 +17,72 @@ INTRO = """\
 # the output root; `shopgen synth --config FILE` names another.
 """
 
+# The blank profile starts with one example service, every field explained: rename it, change it, add
+# services beside it (README, "Your own shop").
+BLANK_EXAMPLE = """\
+services:
+  web:  # an example service: rename it, change it, add your own beside it
+    image:
+      repository: ghcr.io/example/web
+      tag: 1.0.0
+      # digest: sha256:...            # pins the image
+      # pull_secrets: [my-registry]   # Secrets for a private registry (create them in the namespace)
+    port: 8080  # the container port (named http); its Service listens on 80
+    runtime:
+      kind: go  # jvm | go | node | nginx | other: sets the defaults below
+      # start_seconds: 5      # time to start on a fresh node: the startupProbe allows twice as much
+      # shutdown_seconds: 10  # time to finish in-flight work: grace = preStop sleep + this
+    health:  # either may be absent; a service without endpoints gets no probes
+      readiness: /ready  # the ALB health check and readiness gate follow it when the ALB exposes it
+      liveness: /live  # a deadlock detector (a 60 s window), never a load signal
+    settings:  # non-secret env, in the ConfigMap
+      LOG_LEVEL: info
+    # secrets:  # env from a key of a Secret (an ExternalSecret; terraform creates the entry)
+    #   API_KEY: {secret: web-keys, key: api-key}
+    # calls:  # services it calls: the setting receives http://<service>
+    #   pricing: PRICING_URL
+    # stores:  # backing stores from the catalogue: mysql | postgresql | redis | rabbitmq | dynamodb-local
+    #   cache: {kind: redis}  # named web-cache
+    replicas: 2  # 2 or more: a PodDisruptionBudget from the autoscaling stage on
+    resources:
+      cpu: 250m  # an HPA target needs a CPU request; never a CPU limit
+      memory: 256Mi
+    # security: {profile: exception, reason: "..."}  # restricted (non-root, read-only root) by default
+"""
 
-def config_template() -> str:
-    """The shopgen.yaml `shopgen init` writes: every setting at its default, its description as a comment."""
-    from shopgen.config.load import defaults
 
+def config_template(profile: str | None = None) -> str:
+    """The shopgen.yaml `shopgen init` writes for ``profile`` (default: the default profile): every setting
+    at its default, its description as a comment. Read back before it is handed out."""
+    from shopgen.config.load import defaults, parse
+    from shopgen.config.profiles import DEFAULT_PROFILE, load_profile
+
+    name = profile or DEFAULT_PROFILE
+    example = None if load_profile(name).layer.get("services") else BLANK_EXAMPLE
+    data: dict[str, Any] = {"app": {"profile": name}}
+    if example is not None:
+        exposed = next(iter(yamlio.load_text(example, "example")["services"]))
+        data |= {"ingress": {"service": exposed}, "autoscaling": {"hpa": {"targets": [exposed]}}}
+        data |= yamlio.to_plain(yamlio.load_text(example, "example"))
+    cfg = defaults() if name == DEFAULT_PROFILE else parse(data, f"profile {name}")
     lines = [INTRO]
-    _emit(defaults(), 0, lines)
+    _emit(cfg, 0, lines, example)
     text = "\n".join(lines) + "\n"
-    yamlio.load_text(text, "shopgen init template")  # never hand out a file shopgen would refuse
+    written = parse(yamlio.to_plain(yamlio.load_text(text, "shopgen init template")), "shopgen init template")
+    if written != cfg:  # never hand out a file that reads as anything but the profile's defaults
+        raise AssertionError(f"the init template of profile {name} does not read back as its defaults")
     return text
 
 
-def _emit(model: BaseModel, indent: int, lines: list[str]) -> None:
+def _emit(model: BaseModel, indent: int, lines: list[str], example: str | None = None) -> None:
     pad = "  " * indent
     for name, info in type(model).model_fields.items():
         value = getattr(model, name)
         if isinstance(model, Config) and name == "services":
-            _emit_services(model, lines)
+            if example is not None:
+                lines.append(example.rstrip("\n"))
+            else:
+                _emit_services(model, lines)
             continue
         if info.description:
             lines.append(f"{pad}# {info.description}")

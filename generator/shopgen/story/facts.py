@@ -131,6 +131,3 @@ STORE_COMPONENTS: frozenset[str] = frozenset(k.component for k in STORE_KINDS.va
 
 # Folders and object names shopgen's own components use: a service may not take them.
 RESERVED_NAMES: frozenset[str] = frozenset({"overprovisioning", "platform", "namespace"})
-
-SYNTHETIC_PREFIX = "synthetic-"
-SYNTHETIC_TEMPLATE = "checkout"  # a service with no store and no credentials: clones stay independent

@@ -7,6 +7,7 @@ kinds' defaults, the store catalogue (story/facts.py) and the derivations every 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -39,6 +40,7 @@ class Service:
     metrics_path: str | None
     config: tuple[tuple[str, str], ...]  # the ConfigMap: settings, then the callees' URLs
     env: tuple[tuple[str, str], ...]  # on the container: the runtime's defaults, then the declared
+    field_env: tuple[tuple[str, str], ...]  # (variable, pod field) through the downward API
     secret_env: tuple[SecretKeyEnv, ...]
     calls: tuple[str, ...]
     pull_secrets: tuple[str, ...]
@@ -89,7 +91,11 @@ class Shop:
     credential_secrets: tuple[CredentialSecret, ...]
 
     def service(self, name: str) -> Service:
-        return next(s for s in self.services if s.name == name)
+        return self._by_name[name]
+
+    @functools.cached_property
+    def _by_name(self) -> dict[str, Service]:
+        return {s.name: s for s in self.services}
 
 
 def prestop_allowance(*, exposed: bool, deregistration_delay: int) -> int:
@@ -122,11 +128,28 @@ def call_url(callee: str, *, with_port: bool) -> str:
     return f"http://{callee}" + (f":{SERVICE_PORT}" if with_port else "")
 
 
+# The last shops resolved, by the config they came from: stages, READMEs, validation and terraform all
+# ask for the same config's shop, and a frozen config always resolves the same shop.
+_RESOLVED: list[tuple[Config, Shop]] = []
+_RESOLVED_KEEP = 4
+
+
 def resolve(cfg: Config) -> Shop:
     """The shop ``cfg`` declares, every default applied."""
+    for known, shop in _RESOLVED:
+        if known is cfg:
+            return shop
+    shop = _resolve(cfg)
+    _RESOLVED.insert(0, (cfg, shop))
+    del _RESOLVED[_RESOLVED_KEEP:]
+    return shop
+
+
+def _resolve(cfg: Config) -> Shop:
     from shopgen.config.profiles import load_profile
 
-    services = tuple(_service(cfg, name, decl) for name, decl in cfg.services.items())
+    called = {callee for decl in cfg.services.values() for callee in decl.calls}
+    services = tuple(_service(cfg, name, decl, called) for name, decl in cfg.services.items())
     stores = tuple(
         _store(cfg, name, key, store) for name, decl in cfg.services.items() for key, store in decl.stores.items()
     )
@@ -141,7 +164,7 @@ def resolve(cfg: Config) -> Shop:
     )
 
 
-def _service(cfg: Config, name: str, decl: ServiceDecl) -> Service:
+def _service(cfg: Config, name: str, decl: ServiceDecl, called: set[str]) -> Service:
     calls = [(call.env, call_url(callee, with_port=call.with_port)) for callee, call in decl.calls.items() if call.env]
     env = dict(RUNTIMES[decl.runtime.kind].env) | decl.env
     digest = cfg.app.image_digests.get(name) or decl.image.digest
@@ -158,6 +181,7 @@ def _service(cfg: Config, name: str, decl: ServiceDecl) -> Service:
         metrics_path=decl.metrics_path,
         config=(*decl.settings.items(), *calls),
         env=tuple(env.items()),
+        field_env=tuple(decl.fields.items()),
         secret_env=tuple(SecretKeyEnv(var, ref.secret, ref.key) for var, ref in decl.secrets.items()),
         calls=tuple(decl.calls),
         pull_secrets=decl.image.pull_secrets,
@@ -173,7 +197,7 @@ def _service(cfg: Config, name: str, decl: ServiceDecl) -> Service:
         prestop_sleep_seconds=prestop_sleep(cfg, name),
         termination_grace_period_seconds=grace_period(cfg, name),
         exposed=name == cfg.ingress.service,
-        reachable=name == cfg.ingress.service or any(name in s.calls for s in cfg.services.values()),
+        reachable=name == cfg.ingress.service or name in called,
     )
 
 

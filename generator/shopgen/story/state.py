@@ -58,6 +58,7 @@ class AppService:
     port: int = 8080  # the named container port `http`
     pull_secrets: tuple[str, ...] = ()
     reachable: bool = True  # something sends it requests: a ClusterIP Service (a worker has none)
+    field_env: tuple[tuple[str, str], ...] = ()  # (variable, pod field path): the downward API
 
 
 @dataclass(frozen=True)

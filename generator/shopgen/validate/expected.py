@@ -66,7 +66,27 @@ def expected_findings(stage: str, cfg: Config) -> list[ExpectedFinding]:
         *_external(state, cfg),
         *_course_values(state),
         *_docker_hub_images(state, shop),
+        *_declared_without_cpu(state),
     ]
+
+
+UNDECLARED_CPU = (
+    "the service declares no CPU request (services.<name>.resources.cpu): the scheduler reserves no CPU for it, "
+    "so a busy node starves it first; declare one to drop this finding (an HPA target must)"
+)
+
+
+def _declared_without_cpu(state: DesiredState) -> Iterator[ExpectedFinding]:
+    """A service declared without a CPU request: what its declaration says, reported as such."""
+    for svc in state.services:
+        if svc.resources.cpu is None:
+            yield ExpectedFinding(
+                "security.cpu-requests",
+                UNDECLARED_CPU,
+                kind="Deployment",
+                name=svc.name,
+                namespace=state.namespace.name,
+            )
 
 
 def _course_values(state: DesiredState) -> Iterator[ExpectedFinding]:

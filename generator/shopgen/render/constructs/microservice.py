@@ -85,7 +85,9 @@ class Microservice(Component):
             "ports": [{"name": "http", "containerPort": svc.port, "protocol": "TCP"}],
             "envFrom": [{"configMapRef": {"name": svc.name}}],
         }
-        env = [{"name": k, "value": v} for k, v in svc.env] + secret_env(svc.secret_env)
+        env = [{"name": k, "value": v} for k, v in svc.env]
+        env += [{"name": k, "valueFrom": {"fieldRef": {"fieldPath": path}}} for k, path in svc.field_env]
+        env += secret_env(svc.secret_env)
         if env:
             container["env"] = env
         requested = resources(

@@ -73,6 +73,7 @@ def _app_service(svc: Service) -> AppService:
         port=svc.port,
         pull_secrets=svc.pull_secrets,
         reachable=svc.reachable,
+        field_env=svc.field_env,
     )
 
 
