@@ -12,12 +12,16 @@ import gc
 import sys
 import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from shopgen.commands.outcome import Outcome
 from shopgen.errors import ShopgenError
 from shopgen.render.node import finish_background_start, start_jsii_in_background
+
+if TYPE_CHECKING:
+    from shopgen.workspace import Root
 
 EXIT_DIFFERENT = 1
 EXIT_BUG = 3
@@ -39,25 +43,39 @@ def _err(message: str) -> None:
 
 
 def _finish(outcome: Outcome) -> None:
-    """Print what the command returned and exit with its status."""
+    """Print what the command returned (the root it used first on stderr) and exit with its status."""
     if outcome.out:
         click.echo(outcome.out, nl=not outcome.out.endswith("\n"))
+    for root in _ROOT:
+        _err(root.describe())
     for line in outcome.err:
         _err(line)
     if outcome.code:
         sys.exit(outcome.code)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}, invoke_without_command=True
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 @click.version_option(package_name="shopgen")
 @click.pass_context
 def cli(ctx: click.Context, debug: bool) -> None:
     """Render the shop-on-EKS surge story as a GitOps repository, one stage per folder."""
     ctx.obj = Context(debug)
+    if ctx.invoked_subcommand is None:  # `shopgen` alone: the help, and success
+        click.echo(ctx.get_help())
+        ctx.exit(0)
 
 
 STAGE_HELP = "Stage to render (repeatable); default: all six."
+
+
+def complete_stage(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    """Shell completion of a stage name: the registry's stages that start with what is typed."""
+    from shopgen.story.stages import stage_names
+
+    return [name for name in stage_names() if name.startswith(incomplete)]
 
 
 class NonEmptyPath(click.Path):
@@ -75,15 +93,42 @@ config_option = click.option(
     type=NonEmptyPath(path_type=Path, dir_okay=True),
     help="Config file (default: shopgen.yaml in the output root, else the embedded defaults).",
 )
+# The root the running command uses: said first on stderr when it finishes, or under its error.
+_ROOT: list[Root] = []
+
+
+def _announce_root(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path:
+    """Resolve the output root once, remember it for the closing lines, and hand the command its path."""
+    from shopgen.workspace import find_root
+
+    if ctx.resilient_parsing:  # tab completion: no git call, nothing remembered
+        return value  # type: ignore[return-value]
+
+    root = find_root(value)
+    _ROOT[:] = [root]
+    return root.path
+
+
 out_option = click.option(
     "--out",
     type=NonEmptyPath(path_type=Path),
-    help="Output root (default: the git top level, else the current folder).",
+    callback=_announce_root,
+    help="Output root (default: the folder of the nearest shopgen.yaml up to the git top level, else the git "
+    "top level, else the current folder).",
 )
 
 
+def _init_folder(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path:
+    """`init` starts a root where it runs (or at --out): the new shopgen.yaml makes that folder the root."""
+    from shopgen.workspace import Root, find_root
+
+    root = find_root(value) if value is not None else Root(Path.cwd().resolve(), "current folder")
+    _ROOT[:] = [root]
+    return root.path
+
+
 @cli.command()
-@click.option("--stage", "stages", multiple=True, help=STAGE_HELP)
+@click.option("--stage", "stages", multiple=True, help=STAGE_HELP, shell_complete=complete_stage)
 @out_option
 @config_option
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 listing what differs from a fresh render.")
@@ -122,13 +167,30 @@ def stages(fmt: str, out: Path | None, config_path: Path | None) -> None:
     from shopgen.config import load_config
     from shopgen.workspace import output_root
 
-    cfg, _ = load_config(config_path, out_root=output_root(out))
-    _finish(command.run(fmt=fmt, cfg=cfg))
+    root = output_root(out)
+    cfg, _ = load_config(config_path, out_root=root)
+    _finish(command.run(fmt=fmt, cfg=cfg, root=root))
 
 
 @cli.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @out_option
-@click.option("--force", is_flag=True, help="Overwrite an existing shopgen.yaml.")
+@config_option
+def status(fmt: str, out: Path | None, config_path: Path | None) -> None:
+    """Where the root stands: config, profile, active stage, freshness, hand edits, last promotion. Writes nothing."""
+    from shopgen.commands import status as command
+
+    _finish(command.run(fmt=fmt, out=out, config_path=config_path, before_render=start_jsii_in_background))
+
+
+@cli.command()
+@click.option(
+    "--out",
+    type=NonEmptyPath(path_type=Path),
+    callback=_init_folder,
+    help="Folder of the new root (default: the current folder).",
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing shopgen.yaml (and the repository's CI files).")
 @click.option(
     "--profile",
     type=click.Choice(profile_choices()),
@@ -142,7 +204,7 @@ def init(out: Path | None, force: bool, profile: str | None) -> None:
 
 
 @cli.command()
-@click.option("--stage", "stages", multiple=True, help="Stage to validate (repeatable).")
+@click.option("--stage", "stages", multiple=True, help="Stage to validate (repeatable).", shell_complete=complete_stage)
 @click.option("--all", "all_stages", is_flag=True, help="Every stage (default: every stage rendered on disk).")
 @click.option("--render", "fresh", is_flag=True, help="Validate a fresh in-memory render instead of the files.")
 @click.option("--k8s-version", help="Kubernetes version of the schemas (default: cluster.kubernetes_version).")
@@ -187,7 +249,7 @@ def validate(
 
 
 @cli.command()
-@click.argument("stages", nargs=-1)
+@click.argument("stages", nargs=-1, shell_complete=complete_stage)
 @click.option("--against", "ref", metavar="GIT_REF", help="Compare the working tree's render with the trees at REF.")
 @click.option("--contract", is_flag=True, help="Check every consecutive pair of stages against its contract.")
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
@@ -205,7 +267,7 @@ def diff(
 
 
 @cli.command()
-@click.argument("stage")
+@click.argument("stage", shell_complete=complete_stage)
 @click.option("--through", is_flag=True, help="One commit per stage from the active stage to STAGE.")
 @click.option("--allow-rollback", is_flag=True, help="Allow a stage before the active one.")
 @click.option("--no-commit", is_flag=True, help="Render and update .shopgen/ and argocd/, but do not commit.")
@@ -253,6 +315,7 @@ def main() -> None:
     if debug:
         args = ["--debug", *(a for a in args if a != "--debug")]
     _tune_gc_for_a_short_run()
+    _ROOT.clear()  # one command per call (the tests call main() many times in one process)
     try:
         cli.main(args=args, standalone_mode=False)
     except click.exceptions.Abort:
@@ -271,6 +334,8 @@ def main() -> None:
         if debug:
             traceback.print_exc()
         _err(f"shopgen: error: {exc}")
+        for root in _ROOT:  # where it happened, as the error's indented detail
+            _err(f"  {root.describe()}")
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         _err("interrupted")

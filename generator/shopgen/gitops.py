@@ -325,3 +325,32 @@ def symbolic_head(top: Path) -> str:
 def paths_changed(top: Path, commit: str) -> list[str]:
     out = run_git(["diff-tree", "--root", "--no-commit-id", "-r", "--name-only", commit], cwd=top).stdout
     return sorted(line for line in out.decode().splitlines() if line)
+
+
+PROMOTION_TRAILER = "Shopgen-Stage"  # the trailer `shopgen promote` ends each promotion commit with
+
+
+def last_promotion(root: Path, *, scan: int = 20) -> tuple[str, str, str] | None:
+    """The newest commit touching ``root`` whose message ends with a promotion trailer: (sha, stage, subject).
+
+    Only a real trailer counts (git parses it, so the words in a commit's body do not), the last one
+    when there are several; the ``scan`` newest candidates are read, no more. None outside a
+    repository, without git, before the first commit or before the first promotion. The stage and
+    subject are the repository's words, unchecked: show them escaped.
+    """
+    if not root.is_dir() or git_toplevel(root) is None:
+        return None
+    fields = f"%H%x00%s%x00%(trailers:key={PROMOTION_TRAILER},valueonly,separator=%x00)%x01"
+    # Reading only: no signature checks, no --follow from the user's config, NUL-safe fields.
+    args = ["-c", "log.showSignature=false", "-c", "log.follow=false", "log", f"--max-count={scan}"]
+    args += ["-z", f"--format={fields}", f"--grep=^{PROMOTION_TRAILER}:", "--", "."]
+    proc = run_git(args, cwd=root, check=False)
+    if proc.returncode != 0:
+        return None  # no commit yet (an unborn branch), or git refused to read this repository
+    for record in proc.stdout.decode("utf-8", errors="replace").split("\x01"):
+        sha, _, rest = record.strip("\0\n").partition("\0")
+        subject, _, trailers = rest.partition("\0")
+        stages = [value.strip() for value in trailers.split("\0") if value.strip()]
+        if len(sha) in (40, 64) and all(c in "0123456789abcdef" for c in sha) and stages:
+            return sha, stages[-1], subject
+    return None

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, STAGES, run_cli, tree_bytes
+from workflow_check import check_pre_commit, check_workflow
 
 
 def _mtimes(root: Path) -> dict[str, int]:
@@ -36,7 +37,8 @@ def test_second_synth_changes_nothing(tmp_path: Path):
 
 def test_summary_line_per_stage(tmp_path: Path):
     result = run_cli("synth", "--out", tmp_path)
-    lines = result.err.splitlines()
+    root, *lines = result.err.splitlines()
+    assert root == f"root: {tmp_path} (--out)"  # the root it used, first
     assert [line.split(":")[0] for line in lines] == [*STAGES, "shared"]
     assert lines[5].startswith("prestop: 47 resources; files created 49,")
     assert result.out == ""
@@ -164,34 +166,53 @@ def test_committed_render_is_fresh():
 
 
 @pytest.mark.slow
-def test_fresh_venv_without_system_node(tmp_path: Path):
-    """pip install . into a new venv; shopgen runs with no Node on PATH and prints only the summary."""
+def test_a_wheel_installed_in_a_fresh_venv_starts_a_gitops_repository(tmp_path: Path):
+    """Build a wheel, install it into a new venv outside the checkout; `git init && shopgen init && shopgen
+    synth` with no Node on PATH gives a repository whose workflow pins that version and names only real
+    commands, whose pre-commit config is shopgen's hook, and whose runbook names the configured shop."""
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    pip = subprocess.run(
-        [str(venv / "bin/pip"), "install", "-q", "--disable-pip-version-check", str(REPO)],
-        capture_output=True,
-        text=True,
-        check=False,
+    pip = [str(venv / "bin/pip"), "--disable-pip-version-check", "-q"]
+    built = subprocess.run(
+        [*pip, "wheel", "--no-deps", "-w", str(tmp_path / "wheels"), str(REPO)], capture_output=True, text=True
     )
-    assert pip.returncode == 0, pip.stderr[-3000:]
+    assert built.returncode == 0, built.stderr[-3000:]
+    (wheel,) = (tmp_path / "wheels").glob("shopgen-*.whl")
+    version = wheel.name.split("-")[1]
+    installed = subprocess.run([*pip, "install", str(wheel)], capture_output=True, text=True, check=False)
+    assert installed.returncode == 0, installed.stderr[-3000:]
     gitdir = tmp_path / "gitonly"
     gitdir.mkdir()
-    git = shutil.which("git")
-    assert git
-    (gitdir / "git").symlink_to(git)
-    out = tmp_path / "out"
-    env = {"PATH": f"{venv / 'bin'}:{gitdir}", "HOME": str(tmp_path / "home")}
-    result = subprocess.run(
-        [str(venv / "bin/shopgen"), "synth", "--stage", "prestop", "--out", str(out)],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-        cwd=tmp_path,
+    git_bin = shutil.which("git")
+    assert git_bin
+    (gitdir / "git").symlink_to(git_bin)
+    top = tmp_path / "gitops"
+    top.mkdir()
+    env = {
+        "PATH": f"{venv / 'bin'}:{gitdir}",
+        "HOME": str(tmp_path / "home"),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "SHOPGEN_STATE_DIR": str(tmp_path / "state"),
+    }
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(list(args), capture_output=True, text=True, env=env, check=False, cwd=top)
+
+    assert run("git", "init", "-q").returncode == 0
+    init = run(str(venv / "bin/shopgen"), "init")
+    assert init.returncode == 0, init.stderr
+    config = (top / "shopgen.yaml").read_text()
+    (top / "shopgen.yaml").write_text(
+        config.replace("namespace: shop", "namespace: acme").replace("  name: part01", "  name: dev1")
     )
+    result = run(str(venv / "bin/shopgen"), "synth")
     assert result.returncode == 0, result.stderr
     lines = result.stderr.splitlines()
-    assert [line.split(":")[0] for line in lines] == ["baseline", "prestop", "shared"], result.stderr
-    assert (out / "environments/prestop/ui/deployment-ui.yaml").exists()
+    assert lines[0] == f"root: {top} (nearest shopgen.yaml)"
+    assert [line.split(":")[0] for line in lines[1:]] == [*STAGES, "shared"], result.stderr
+    assert (top / "environments/prestop/ui/deployment-ui.yaml").exists()
     assert "node" not in os.listdir(gitdir)
+    check_workflow(top, version)
+    check_pre_commit(top)
+    runbook = (top / "docs/runbook.md").read_text()
+    assert "-n acme" in runbook and "dev1" in runbook and "part01" not in runbook

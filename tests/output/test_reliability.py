@@ -272,7 +272,8 @@ def test_write_faults_exit_2_name_path_and_cause_and_change_nothing(scenario: st
         where = f"{scenario}: {kind} at operation {n} of {count}"
         assert result.returncode == 2, f"{where}: exit {result.returncode}\n{result.stderr}"
         lines = result.stderr.splitlines()
-        assert len(lines) == 1 and lines[0].startswith("shopgen: error: "), f"{where}: {result.stderr}"
+        assert lines[1:] == [f"  root: {work} (--out)"], f"{where}: {result.stderr}"  # one message, and where
+        assert lines[0].startswith("shopgen: error: "), f"{where}: {result.stderr}"
         named = f"{work}/" in lines[0] or str(journal_of(work)) in lines[0]  # the journal comes first
         assert named and CAUSES[kind] in lines[0] and "nothing was changed" in lines[0], where
         assert tree_bytes(work) == before, f"{where}: {changed_paths(tree_bytes(work), before)[:10]}"
@@ -305,6 +306,7 @@ def test_a_running_shopgen_holds_the_lock_and_a_dead_one_does_not(rendered: Path
         assert blocked.code == 2
         assert blocked.err == (
             f"shopgen: error: another shopgen is running (pid {holder.pid}) on {work}; wait for it to finish\n"
+            f"  root: {work} (--out)\n"
         )
         assert {p: b for p, b in tree_bytes(work).items() if p != LOCK} == {
             p: b for p, b in before.items() if p != LOCK

@@ -17,7 +17,7 @@ from shopgen.commands.outcome import Outcome
 from shopgen.config import CONFIG_FILENAME, Config, load_config
 from shopgen.diff import count_line, diff_resources
 from shopgen.errors import ConfigError, GitError, StageError
-from shopgen.gitops import git_ignored, repo_prefix
+from shopgen.gitops import PROMOTION_TRAILER, git_ignored, repo_prefix
 from shopgen.output import journal
 from shopgen.output.plan import make_plan
 from shopgen.output.recovery import complete_interrupted
@@ -35,7 +35,7 @@ from shopgen.render import render_tree
 from shopgen.story.stages import Stage, all_stages, get_stage
 from shopgen.workspace import output_root
 
-TRAILER = "Shopgen-Stage"
+TRAILER = PROMOTION_TRAILER  # status finds promotions by it
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,8 @@
 """`shopgen stages`: the stages of the story, in order, as text or JSON (with their contracts).
 
-The prose is filled from the config, so the list names the user's own services and values.
+The prose is filled from the config, so the list names the user's own services and values. The active
+stage (.shopgen/state.json, else gitops.initial_stage) is marked: a ``*`` before its number in the text
+(the name stays the second field of every line), ``"active": true`` in its JSON entry.
 """
 
 from __future__ import annotations
@@ -13,18 +15,25 @@ from shopgen.config import load_profile
 from shopgen.story.stages import all_stages
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from shopgen.config import Config
 
 
-def run(*, fmt: str, cfg: Config) -> Outcome:
-    """List the stages; ``cfg`` fills their prose and names the profile."""
+def run(*, fmt: str, cfg: Config, root: Path | None = None) -> Outcome:
+    """List the stages; ``cfg`` fills their prose and names the profile, ``root``'s state the active one
+    (no root: none is marked)."""
+    from shopgen.output.state import read_active_stage
+
     profile = load_profile(cfg.app.profile)
+    active = read_active_stage(root, cfg) if root is not None else None
     if fmt == "json":
         data = [
             {
                 "profile": profile.name,
                 "number": s.number,
                 "name": s.name,
+                "active": s.name == active,
                 "title": s.text("title", cfg),
                 "story": s.text("story", cfg),
                 "fix": s.text("fix", cfg),
@@ -38,6 +47,8 @@ def run(*, fmt: str, cfg: Config) -> Outcome:
         ]
         return Outcome(out=json.dumps(data, indent=2) + "\n")
     return Outcome(
-        out="".join(f"{s.number}  {s.name:<17} {s.text('story', cfg)}\n" for s in all_stages()),
+        out="".join(
+            f"{'*' if s.name == active else ' '}{s.number}  {s.name:<17} {s.text('story', cfg)}\n" for s in all_stages()
+        ),
         err=[f"profile {profile.name}: {profile.description}"],
     )

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from shopgen.commands.outcome import DIFFERENT, Outcome
 from shopgen.gitops import repo_prefix
 from shopgen.output import cache
+from shopgen.output.freshness import check_differences, plan_against_tree, render_fresh
 from shopgen.summary import summary_line
 from shopgen.workspace import output_root
 
@@ -33,27 +34,6 @@ class SynthResult:
     checked: bool
     files: dict[str, str]  # everything this run rendered (the fast path remembers their hashes)
     completed: str | None = None  # what an interrupted run left and this one completed first
-
-
-def stages_to_render(requested: Sequence[str], active: str) -> tuple[str, ...]:
-    """The named stages (all when none) plus the active stage, in story order."""
-    from shopgen.render import in_story_order
-    from shopgen.story.stages import all_stages, get_stage
-
-    for name in requested:
-        get_stage(name)
-    return tuple(in_story_order([*(requested or (s.name for s in all_stages())), active]))
-
-
-def in_scope_for(stages: Sequence[str]):
-    from shopgen.output.owned import SHARED_FILES, SHARED_TREES
-
-    prefixes = tuple(f"environments/{s}/" for s in stages) + SHARED_TREES
-
-    def in_scope(path: str) -> bool:
-        return path.startswith(prefixes) or path in SHARED_FILES
-
-    return in_scope
 
 
 def synth(
@@ -77,7 +57,6 @@ def synth(
     from shopgen.output.recovery import complete_interrupted
     from shopgen.output.state import read_active_stage
     from shopgen.output.writer import apply, locked, refuse_if_interrupted
-    from shopgen.render import render_tree
 
     root = output_root(out)
     completed = None
@@ -88,11 +67,9 @@ def synth(
             with locked(root):
                 completed = complete_interrupted(root)
     cfg, _ = load_config(config_path, out_root=root)
-    active = read_active_stage(root, cfg)
-    wanted = stages_to_render(stages, active)
-    rendered = render_tree(cfg, wanted, active=active, repo_prefix=repo_prefix(root))
-    files, resources = rendered.files, rendered.resources
-    admission_check(cfg, resources, crd_dir)
+    fresh = render_fresh(root, cfg, stages)
+    active, wanted, files = fresh.active, fresh.stages, fresh.files
+    admission_check(cfg, fresh.resources, crd_dir)
     if check:
         return _planned(root, cfg, wanted, active, files, force=force, check=True)
     checked: set[Path] = set()
@@ -109,21 +86,7 @@ def synth(
 def _planned(
     root: Path, cfg: Config, wanted: tuple[str, ...], active: str, files: dict[str, str], *, force: bool, check: bool
 ) -> SynthResult:
-    from shopgen.gitops import git_ignored
-    from shopgen.output.plan import make_plan
-    from shopgen.output.state import STATE_FILE, config_hash, read_generated, state_text
-
-    if not (root / STATE_FILE).exists():
-        files = {**files, STATE_FILE: state_text(active)}  # the config's initial_stage seeds the active stage
-    plan = make_plan(
-        root,
-        files,
-        read_generated(root),
-        in_scope=in_scope_for(wanted),
-        config_hash=config_hash(cfg),
-        force=force,
-        ignored=lambda paths: git_ignored(root, paths),
-    )
+    files, plan = plan_against_tree(root, cfg, wanted, active, files, force=force)
     counts = {s: sum(1 for p in files if p.startswith(f"environments/{s}/") and _is_resource(p)) for s in wanted}
     return SynthResult(root=root, stages=wanted, plan=plan, resources=counts, checked=check, files=files)
 
@@ -181,20 +144,6 @@ def summary_lines(result: SynthResult) -> list[str]:
             )
         )
     return lines
-
-
-def check_differences(plan: Plan) -> list[str]:
-    """What `synth --check` lists: every way the tree differs from a fresh render."""
-    differences = (
-        [f"create {p}" for p in plan.created]
-        + [f"update {p}" for p in plan.updated]
-        + [f"remove {p}" for p in plan.removes]
-        + [f"hand edit {p}" for p in plan.hand_edits]
-        + [f"not shopgen's {p}" for p in plan.foreign]
-    )
-    if plan.writes and not differences:  # only .shopgen/ bookkeeping differs (e.g. the config hash)
-        differences = [f"update {p}" for p in plan.writes]
-    return differences
 
 
 def group_prefixes(stages: Sequence[str]) -> list[tuple[str, str]]:

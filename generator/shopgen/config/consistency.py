@@ -4,6 +4,8 @@ possible. Each failure names the one field to change (FieldError), as a config e
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from shopgen.story.facts import RESERVED_NAMES
@@ -28,6 +30,21 @@ def _listing(names: object) -> str:
     return ", ".join(sorted(names)) or "none"  # type: ignore[call-overload]
 
 
+def did_you_mean(word: object, choices: Iterable[str]) -> str:
+    """``"; did you mean X?"`` naming the choice closest to ``word``, or "" when none is close.
+
+    Only a choice is ever shown, never ``word`` itself: the choices are shopgen's own names.
+    """
+    if not isinstance(word, str):
+        return ""
+    close = difflib.get_close_matches(word, sorted(choices), n=1)
+    return f"; did you mean {close[0]}?" if close else ""
+
+
+def _unknown_service(name: str, services: Iterable[str]) -> str:
+    return f"services: {_listing(services)}{did_you_mean(name, services)}"
+
+
 def check_shop(cfg: Config) -> None:
     """Raise a FieldError for the first declaration that breaks a reference or makes a fix impossible."""
     services = cfg.services
@@ -43,7 +60,7 @@ def check_shop(cfg: Config) -> None:
             if callee not in services:
                 raise FieldError(
                     ("services", name, "calls", callee),
-                    f"calls {callee!r}, which is not declared; services: {_listing(services)}",
+                    f"calls {callee!r}, which is not declared; {_unknown_service(callee, services)}",
                 )
             if services[callee].health.readiness is None:
                 raise FieldError(
@@ -64,12 +81,12 @@ def check_shop(cfg: Config) -> None:
             raise FieldError(
                 ("stores", store),
                 f"no service declares a store named {store!r}; stores: {_listing(stores)} (or a setting: "
-                "storage_class, storage_size)",
+                f"storage_class, storage_size){did_you_mean(store, stores)}",
             )
     for name in cfg.app.image_digests:
         if name not in services:
             raise FieldError(
-                ("app", "image_digests", name), f"unknown service {name!r}; services: {_listing(services)}"
+                ("app", "image_digests", name), f"unknown service {name!r}; {_unknown_service(name, services)}"
             )
     _check_exposure(cfg)
     _check_autoscaling(cfg)
@@ -82,7 +99,7 @@ def _check_exposure(cfg: Config) -> None:
     if exposed not in cfg.services:
         raise FieldError(
             ("ingress", "service"),
-            f"the ALB exposes {exposed!r}, which is not declared; services: {_listing(cfg.services)}",
+            f"the ALB exposes {exposed!r}, which is not declared; {_unknown_service(exposed, cfg.services)}",
         )
     if cfg.services[exposed].health.readiness is None:
         raise FieldError(
@@ -96,7 +113,7 @@ def _check_autoscaling(cfg: Config) -> None:
     for i, target in enumerate(cfg.autoscaling.hpa.targets):
         loc = ("autoscaling", "hpa", "targets", str(i))
         if target not in cfg.services:
-            raise FieldError(loc, f"{target!r} is not a declared service; services: {_listing(cfg.services)}")
+            raise FieldError(loc, f"{target!r} is not a declared service; {_unknown_service(target, cfg.services)}")
         if cfg.services[target].resources.cpu is None:
             raise FieldError(
                 ("services", target, "resources", "cpu"),

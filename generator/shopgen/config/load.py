@@ -8,13 +8,15 @@ import copy
 import functools
 import json
 import re
+import types
+import typing
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from shopgen import yamlio
-from shopgen.config.consistency import FieldError
+from shopgen.config.consistency import FieldError, did_you_mean
 from shopgen.config.declaration import shorthand
 from shopgen.config.models import Config
 from shopgen.config.profiles import DEFAULT_PROFILE, load_profile
@@ -148,9 +150,48 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+# Errors about the kind or range of a value: the message says what was expected, "(got …)" what was given.
+_ECHOED = frozenset(
+    {
+        "int_type",
+        "int_parsing",
+        "int_from_float",
+        "float_type",
+        "float_parsing",
+        "finite_number",
+        "string_type",
+        "bool_type",
+        "bool_parsing",
+        "dict_type",
+        "list_type",
+        "tuple_type",
+        "set_type",
+        "model_type",
+        "model_attributes_type",
+        "literal_error",
+        "enum",
+        "none_required",
+        "greater_than",
+        "greater_than_equal",
+        "less_than",
+        "less_than_equal",
+        "multiple_of",
+        "string_too_short",
+        "string_too_long",
+        "too_short",
+        "too_long",
+    }
+)
+
+
 def _message(error: dict[str, Any]) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
+        loc = tuple(str(p) for p in error["loc"])
+        model = _model_at(loc[:-1]) if loc else None
+        hint = did_you_mean(loc[-1], model.model_fields) if model is not None else ""
+        if hint:  # the closest key at that level
+            return f"unknown setting{hint}"
         return "unknown setting (check the spelling; `shopgen init` lists every setting)"
     if kind == "missing":
         return "required setting is missing"
@@ -162,7 +203,67 @@ def _message(error: dict[str, Any]) -> str:
         # e.g. NEL (U+0085) or U+2028, which a \S pattern refuses as whitespace: say which character it is.
         return f"{text}; it contains {found}" if found else text
     msg = str(error["msg"])
+    if kind in _ECHOED and "input" in error:
+        return f"{msg} (got {_given(error['input'])})"
     return msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+
+
+def _given(value: Any) -> str:
+    """The value the user wrote, as YAML spells its scalars, escaped and kept short by shown()."""
+    if value is None or isinstance(value, bool):
+        return {None: "null", True: "true", False: "false"}[value]
+    return shown(value)  # strings, numbers, lists, mappings: repr() escapes every string in them
+
+
+def _model_at(loc: tuple[str, ...]) -> type[BaseModel] | None:
+    """The model whose fields sit at ``loc`` (keys from the top of Config), or None when none does.
+
+    ``services.<name>`` leads to ServiceDecl (a mapping's key is any name), ``stores.<name>`` to a store's
+    override (the extra keys Stores allows), and a list's index to its items' type.
+    """
+    kind: Any = Config
+    for part in loc:
+        kind = _unwrapped(kind)
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            field = kind.model_fields.get(part)
+            if field is not None:
+                kind = field.annotation
+            elif kind.model_config.get("extra") == "allow":
+                kind = _extra_type(kind)
+            else:
+                return None
+        elif typing.get_origin(kind) is dict:
+            kind = typing.get_args(kind)[1]
+        elif typing.get_origin(kind) in (tuple, list):
+            kind = typing.get_args(kind)[0]
+        else:
+            return None
+    kind = _unwrapped(kind)
+    return kind if isinstance(kind, type) and issubclass(kind, BaseModel) else None
+
+
+def _unwrapped(kind: Any) -> Any:
+    """``Annotated[X, …]`` and ``X | None`` as X."""
+    while True:
+        origin = typing.get_origin(kind)
+        if origin is typing.Annotated:
+            kind = typing.get_args(kind)[0]
+        elif origin in (typing.Union, types.UnionType):
+            members = [a for a in typing.get_args(kind) if a is not type(None)]
+            if len(members) != 1:
+                return kind
+            kind = members[0]
+        else:
+            return kind
+
+
+def _extra_type(model: type[BaseModel]) -> Any:
+    try:
+        extra = typing.get_type_hints(model).get("__pydantic_extra__")
+    except (NameError, TypeError):
+        return None
+    args = typing.get_args(extra)
+    return args[1] if len(args) == 2 else None
 
 
 def _located(source: str, raw: Any, loc: tuple[str, ...], message: str) -> str:

@@ -26,7 +26,8 @@ from shopgen.config.types import (
     Text,
     Visible,
 )
-from shopgen.story.stages import stage_names
+from shopgen.errors import StageError
+from shopgen.story.stages import get_stage
 
 REPO_URL_PLACEHOLDER = "https://github.com/CHANGE-ME/shop-gitops.git"
 ALB_NAME_LIMIT = 32  # AWS: a load balancer name has at most 32 characters
@@ -145,15 +146,20 @@ class Secrets(Model):
 
 class GitOps(Model):
     # \S is Unicode-aware: it admits U+200B and U+202E, which Visible refuses.
-    repo_url: Annotated[str, Field(pattern=r"^(https://|ssh://|git@)\S+$"), Visible] = REPO_URL_PLACEHOLDER
+    repo_url: Annotated[str, Field(pattern=r"^(https://|ssh://|git@)\S+$"), Visible] = Field(
+        REPO_URL_PLACEHOLDER,
+        description="THE ONE VALUE TO SET: this repository's clone URL, which Argo CD pulls from",
+    )
     initial_stage: Text = "baseline"
     target_revision: Annotated[str, Field(min_length=1, pattern=r"^\S+$"), Visible] = "main"
 
     @field_validator("initial_stage")
     @classmethod
     def _known_stage(cls, value: str) -> str:
-        if value not in stage_names():
-            raise ValueError(f"unknown stage {value!r}; stages: {', '.join(stage_names())}")
+        try:
+            get_stage(value)  # its message names the stages and the closest one
+        except StageError as exc:
+            raise ValueError(str(exc)) from None
         return value
 
 

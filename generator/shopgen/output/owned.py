@@ -15,7 +15,7 @@ from shopgen.story.stages import stage_names
 
 # The trees and files every synth renders besides the stage folders (each run owns them whole).
 SHARED_TREES = ("argocd/", "charts/", "platform/", "terraform/")
-SHARED_FILES = (".gitattributes", ".shopgen/.gitignore")
+SHARED_FILES = (".gitattributes", ".shopgen/.gitignore", "docs/runbook.md")
 
 # A DNS-1123 name, as Kubernetes names, kinds, components and charts are in rendered file names.
 _NAME = r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?"
@@ -29,6 +29,7 @@ _OWNED = re.compile(
             rf"terraform/(?!(?:.*_)?override\.tf$){_NAME}\.tf",
             rf"terraform/values/{_NAME}\.yaml",
             r"\.gitattributes",
+            r"docs/runbook\.md",
             r"\.shopgen/(?:\.gitignore|state\.json|generated\.json)",
         ]
     )

@@ -36,7 +36,7 @@ def render_tree(cfg: Config, stages: Sequence[str], *, active: str | None = None
     """The named stages; with ``active``, every file a synth writes, else only the stages' manifests.
 
     With ``active`` the render holds the shared trees too (argocd/ pointing at ``active``, the
-    platform layer, .gitattributes), and their Kubernetes objects form the "argocd" group.
+    platform layer, .gitattributes, docs/runbook.md), and their Kubernetes objects form the "argocd" group.
     ``repo_prefix`` is the output root inside its git repository ("" at the top level, else
     "sub/dir/"): Argo CD paths are relative to the repository's top level.
     """
@@ -45,10 +45,12 @@ def render_tree(cfg: Config, stages: Sequence[str], *, active: str | None = None
     if active is None:
         return Rendered({}, stage_manifests(cfg, stages))
     from shopgen.render.platform import render_platform
+    from shopgen.render.runbook import RUNBOOK, render_runbook
 
     # The platform layer first: it needs no cdk8s, so it runs while Node may still be starting.
     platform, platform_objects = render_platform(cfg, repo_prefix=repo_prefix)
     files, resources = render_files(cfg, stages, active, repo_prefix=repo_prefix)
     files.update(platform)
+    files[RUNBOOK] = render_runbook(cfg, repo_prefix=repo_prefix)
     resources["argocd"] += [Resource(path, m) for path, m in sorted(platform_objects.items())]
     return Rendered(files, resources)

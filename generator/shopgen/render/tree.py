@@ -178,6 +178,7 @@ GITATTRIBUTES = (
         f"{tree}/** linguist-generated=true eol=lf\n"
         for tree in ("environments", "argocd", "charts", "platform", "terraform")
     )
+    + "docs/runbook.md linguist-generated=true eol=lf\n"
     + ".gitattributes eol=lf\n.shopgen/** eol=lf\n"
 )
 

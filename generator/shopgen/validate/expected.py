@@ -138,7 +138,7 @@ def _fragile(state: DesiredState, shop: Shop) -> Iterator[ExpectedFinding]:
     few = PolicyContext().few_replicas
     for svc in state.services:
         facts = shop.service(svc.name)
-        if svc.readiness is None and facts.readiness_path is not None:
+        if svc.readiness is None and facts.readiness_path is not None and svc.reachable:
             yield on("policy.readiness-probe", NO_PROBES, svc.name)
         if svc.prestop_sleep_seconds is None and svc.reachable:  # a worker without a Service gets no requests
             if svc.name == state.ingress.service:

@@ -22,15 +22,19 @@ TEMPLATE_SUFFIX = ".tf.j2"
 
 
 @functools.cache
-def environment() -> jinja2.Environment:
-    """Built once per process: loading and compiling templates costs more than rendering them."""
+def environment(folder: str = TEMPLATE_FOLDER) -> jinja2.Environment:
+    """Built once per process and folder: loading and compiling templates costs more than rendering them.
+
+    ``folder`` is a template folder of the package: terraform's by default, "templates" for the
+    Markdown the renderer writes beside it (docs/runbook.md).
+    """
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("shopgen", TEMPLATE_FOLDER),
+        loader=jinja2.PackageLoader("shopgen", folder),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
-        autoescape=False,  # HCL, not HTML: escaping is the job of the hcl filter
+        autoescape=False,  # HCL and Markdown, not HTML: escaping is the job of the hcl filter
     )
     env.filters["hcl"] = hcl
     env.globals["attributes"] = attributes
