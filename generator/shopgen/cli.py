@@ -9,10 +9,11 @@ from __future__ import annotations
 import atexit
 import functools
 import gc
+import os
 import sys
 import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -38,18 +39,21 @@ def profile_choices() -> tuple[str, ...]:
     return profiles.names()
 
 
-def _err(message: str) -> None:
-    click.echo(message, err=True)
+def _err(message: str, color: bool | None = None) -> None:
+    click.echo(message, err=True, color=color)
 
 
-def _finish(outcome: Outcome) -> None:
-    """Print what the command returned (the root it used first on stderr) and exit with its status."""
+def _finish(outcome: Outcome, color: bool | None = None) -> None:
+    """Print what the command returned (the root it used first on stderr) and exit with its status.
+
+    ``color`` None: click keeps styles on a terminal and drops them elsewhere; False: always plain.
+    """
     if outcome.out:
-        click.echo(outcome.out, nl=not outcome.out.endswith("\n"))
+        click.echo(outcome.out, nl=not outcome.out.endswith("\n"), color=color)
     for root in _ROOT:
         _err(root.describe())
     for line in outcome.err:
-        _err(line)
+        _err(line, color)
     if outcome.code:
         sys.exit(outcome.code)
 
@@ -109,6 +113,34 @@ def _announce_root(ctx: click.Context, param: click.Parameter, value: Path | Non
     return root.path
 
 
+def _verbosity(quiet: bool, verbose: bool) -> int:
+    """-1 with -q, 1 with -v, else 0; both at once is a usage error."""
+    if quiet and verbose:
+        raise click.UsageError("give -q/--quiet or -v/--verbose, not both")
+    return -1 if quiet else int(verbose)
+
+
+def _color(flag: bool | None) -> bool | None:
+    """--color/--no-color when given, else plain under a non-empty NO_COLOR (no-color.org), else click's choice."""
+    if flag is not None:
+        return flag
+    return False if os.environ.get("NO_COLOR") else None
+
+
+def quiet_option(text: str) -> Any:
+    return click.option("-q", "--quiet", is_flag=True, help=text)
+
+
+def verbose_option(text: str) -> Any:
+    return click.option("-v", "--verbose", is_flag=True, help=text)
+
+
+color_option = click.option(
+    "--color/--no-color",
+    default=None,
+    help="Colour the output (default: on a terminal, unless NO_COLOR is set).",
+)
+
 out_option = click.option(
     "--out",
     type=NonEmptyPath(path_type=Path),
@@ -138,12 +170,27 @@ def _init_folder(ctx: click.Context, param: click.Parameter, value: Path | None)
     type=click.Path(path_type=Path),
     help="Validate the render (schemas, CRDs + CEL) before writing; default $SHOPGEN_CRD_DIR.",
 )
+@quiet_option("Print only errors (with --check, also the verdict line).")
+@verbose_option("A summary line per stage even when nothing changes.")
+@color_option
 def synth(
-    stages: tuple[str, ...], out: Path | None, config_path: Path | None, check: bool, force: bool, crd_dir: Path | None
+    stages: tuple[str, ...],
+    out: Path | None,
+    config_path: Path | None,
+    check: bool,
+    force: bool,
+    crd_dir: Path | None,
+    quiet: bool,
+    verbose: bool,
+    color: bool | None,
 ) -> None:
-    """Render stages (plus the active stage and shared trees) into the output root."""
+    """Render stages (plus the active stage and shared trees) into the output root.
+
+    One line when nothing changes, a line per stage when something does (-v: always); -q: errors only.
+    """
     from shopgen.commands import synth as command
 
+    verbosity = _verbosity(quiet, verbose)
     _finish(
         command.run(
             out=out,
@@ -153,7 +200,9 @@ def synth(
             force=force,
             crd_dir=crd_dir,
             before_render=start_jsii_in_background,
-        )
+            verbosity=verbosity,
+        ),
+        _color(color),
     )
 
 
@@ -215,6 +264,9 @@ def init(out: Path | None, force: bool, profile: str | None) -> None:
 )
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--fail-on", type=click.Choice(["error", "warning"]), default="error", show_default=True)
+@quiet_option("Print only the verdict line.")
+@verbose_option("List every finding, the expected ones with their reasons.")
+@color_option
 @out_option
 @config_option
 def validate(
@@ -225,10 +277,18 @@ def validate(
     crd_dir: Path | None,
     fmt: str,
     fail_on: str,
+    quiet: bool,
+    verbose: bool,
+    color: bool | None,
     out: Path | None,
     config_path: Path | None,
 ) -> None:
-    """Schemas as strict as the API server, CRD CEL rules, scenario policies. Exit 1 on findings."""
+    """Schemas as strict as the API server, CRD CEL rules, scenario policies. Exit 1 on findings.
+
+    Text: the unexpected findings (one line per rule and tree), a line per tree, the verdict;
+    -v lists every finding, the expected ones with their reasons; -q prints the verdict only.
+    """
+    verbosity = _verbosity(quiet, verbose)
     if fresh:
         start_jsii_in_background()
     from shopgen.commands import validate as command
@@ -244,7 +304,9 @@ def validate(
             fresh=fresh,
             fmt=fmt,
             fail_on=fail_on,
-        )
+            verbosity=verbosity,
+        ),
+        _color(color),
     )
 
 

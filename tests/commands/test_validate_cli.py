@@ -51,7 +51,7 @@ def test_fresh_render_matches_disk(tree: Path):
 
 def test_without_crds_custom_resources_are_not_validated(tree: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.delenv("SHOPGEN_CRD_DIR", raising=False)
-    result = run_cli("validate", "--stage", "autoscaling", "--out", tree)
+    result = run_cli("validate", "--stage", "autoscaling", "--out", tree, "-v")  # -v: each resource on its line
     assert result.code == 0  # warnings do not fail by default
     assert "crd.not-validated NodePool/default" in result.out
     strict = run_cli("validate", "--stage", "autoscaling", "--out", tree, "--fail-on", "warning")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,14 +11,25 @@ from shopgen import gitops
 from shopgen.commands.outcome import DIFFERENT, OK, Outcome
 from shopgen.config import load_config
 from shopgen.contracts import Violation, check_contracts
-from shopgen.diff import AnyDiff, diff_files, diff_resources, to_json, to_markdown, to_text
-from shopgen.errors import ConfigError
+from shopgen.diff import (
+    AnyDiff,
+    Review,
+    diff_resources,
+    review,
+    to_json,
+    to_markdown,
+    to_review_json,
+    to_review_markdown,
+    to_review_text,
+    to_text,
+)
+from shopgen.errors import ConfigError, RepositoryError
 from shopgen.gitops import repo_prefix
 from shopgen.output.owned import SHARED_FILES, SHARED_TREES
-from shopgen.output.state import read_active_stage
+from shopgen.output.state import STATE_FILE, read_active_stage
 from shopgen.output.writer import refuse_if_interrupted
 from shopgen.render import render_tree
-from shopgen.story.stages import all_stages, get_stage
+from shopgen.story.stages import all_stages, get_stage, stage_names
 from shopgen.workspace import output_root
 
 
@@ -46,7 +58,11 @@ def diff_stages(old: str, new: str, *, out: Path | None, config_path: Path | Non
 
 
 def diff_against(ref: str, *, out: Path | None, config_path: Path | None, fmt: str) -> DiffResult:
-    """The working tree's render against the rendered trees committed at ``ref`` (read with git)."""
+    """The working tree's render against the rendered trees committed at ``ref`` (read with git).
+
+    Opens with the stage Argo CD runs at ``ref`` and now, the live objects it will delete, and the
+    diff of what it will apply (the active folder at ``ref`` against the active folder now).
+    """
     root = output_root(out)
     refuse_if_interrupted(root)
     top = gitops.toplevel(root)
@@ -56,13 +72,38 @@ def diff_against(ref: str, *, out: Path | None, config_path: Path | None, fmt: s
     new = render_tree(cfg, [s.name for s in all_stages()], active=active, repo_prefix=prefix).files
     trees = ("environments/", *SHARED_TREES)
     new = {p: t for p, t in new.items() if p.startswith(trees) or p in SHARED_FILES}
-    committed = gitops.read_tree(
-        top, ref, [f"{prefix}{t.rstrip('/')}" for t in trees] + [f"{prefix}{f}" for f in SHARED_FILES]
-    )
+    # One read of the commit, through the same size limits: the trees and the state file beside them.
+    wanted = [f"{prefix}{t.rstrip('/')}" for t in trees] + [f"{prefix}{f}" for f in (*SHARED_FILES, STATE_FILE)]
+    committed = gitops.read_tree(top, ref, wanted)
     old = {p[len(prefix) :]: t for p, t in committed.items()}
-    diff = diff_files(old, new)
-    text = _view(diff, fmt, f"shopgen diff against {ref}", f"shopgen diff --against {ref}")
-    return DiffResult(text, diff.is_empty)
+    state = old.pop(STATE_FILE, None)
+    before = active_stage_at(state, f"{ref}:{prefix}{STATE_FILE}")
+    result = review(old, new, before=before, after=active, stages=stage_names())
+    command = f"shopgen diff --against {ref}"
+    return DiffResult(_review_view(result, fmt, ref, command), result.is_empty)
+
+
+def active_stage_at(text: str | None, where: str) -> str | None:
+    """The active stage a committed state file records (None without one), checked as
+    ``read_active_stage`` checks the working tree's: someone else's commit is untrusted input."""
+    if text is None:
+        return None
+    try:
+        stage = json.loads(text)["active_stage"]
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
+        raise RepositoryError(f"{where}: not a shopgen state file ({exc})") from None
+    if not isinstance(stage, str) or stage not in stage_names():
+        shown = repr(stage)[:80]
+        raise RepositoryError(f"{where}: active_stage {shown} is not a stage; stages: {', '.join(stage_names())}")
+    return stage
+
+
+def _review_view(result: Review, fmt: str, ref: str, command: str) -> str:
+    if fmt == "json":
+        return to_review_json(result)
+    if fmt == "markdown":
+        return to_review_markdown(result, ref=ref, title=f"shopgen diff against {ref}", command=command)
+    return to_review_text(result, ref=ref)
 
 
 def contract_violations(*, out: Path | None, config_path: Path | None) -> list[Violation]:

@@ -15,7 +15,7 @@ from typing import Any
 from shopgen import gitops
 from shopgen.commands.outcome import Outcome
 from shopgen.config import CONFIG_FILENAME, Config, load_config
-from shopgen.diff import count_line, diff_resources
+from shopgen.diff import ResourceKey, count_line, diff_resources
 from shopgen.errors import ConfigError, GitError, StageError
 from shopgen.gitops import PROMOTION_TRAILER, git_ignored, repo_prefix
 from shopgen.output import journal
@@ -219,8 +219,8 @@ def commit_message(
     subject: str | None,
     cfg: Config,
 ) -> str:
-    """Which stage, its fix and why (as they read for this shop), the semantic diff from the previous
-    stage, and the trailer."""
+    """Which stage, its fix and why (as they read for this shop), what the step adds and removes in
+    words (each stage's fix between the two), the semantic diff from the previous stage, and the trailer."""
     diff = diff_resources(old, new)
     summary = [f"  + {key}" for key, _ in diff.added]
     summary += [f"  ~ {key} ({len(changes)} field{'s' if len(changes) != 1 else ''})" for key, changes in diff.changed]
@@ -234,6 +234,9 @@ def commit_message(
         "",
         f"Why: {stage.text('why', cfg)}",
         "",
+        *adds_and_removes(previous, stage.name, cfg),
+        *pruned(diff.removed),
+        "",
         f"Changes from {previous}: {count_line(diff)}",
         *summary,
         "",
@@ -241,6 +244,35 @@ def commit_message(
         "",
     ]
     return "\n".join(lines)
+
+
+def adds_and_removes(previous: str, target: str, cfg: Config) -> list[str]:
+    """What a step from ``previous`` to ``target`` adds and removes, in the stages' own words.
+
+    Going forward adds the fix of every stage after ``previous`` up to ``target``; a rollback removes
+    the fix of every stage after ``target`` up to ``previous``, the newest first (the order they undo).
+    """
+    order = list(all_stages())
+    names = [s.name for s in order]
+    a, b = names.index(previous), names.index(target)
+    added = order[a + 1 : b + 1] if b > a else []
+    removed = list(reversed(order[b + 1 : a + 1])) if b < a else []
+    lines = [f"Adds: the {s.name} stage's fix — {s.text('fix', cfg)}" for s in added] or ["Adds: nothing"]
+    lines += [f"Removes: the {s.name} stage's fix — {s.text('fix', cfg)}" for s in removed] or ["Removes: nothing"]
+    return lines
+
+
+_PRUNED_SHOWN = 10
+
+
+def pruned(removed: Sequence[tuple[ResourceKey, Any]]) -> list[str]:
+    """The objects Argo CD deletes when it syncs this commit (it prunes), named up to a few."""
+    if not removed:
+        return []
+    keys = [str(key) for key, _ in removed]
+    more = f", and {len(keys) - _PRUNED_SHOWN} more" if len(keys) > _PRUNED_SHOWN else ""
+    noun = "object" if len(keys) == 1 else "objects"
+    return [f"Argo CD deletes {len(keys)} {noun} on sync (prune): {', '.join(keys[:_PRUNED_SHOWN])}{more}"]
 
 
 def promotion_summary(steps: Sequence[Step]) -> list[str]:

@@ -7,6 +7,7 @@ imported: the config models, the renderer and cdk8s load inside the functions of
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     from shopgen.config import Config
     from shopgen.output.plan import Plan
     from shopgen.render import Resource
+
+QUIET, NORMAL, VERBOSE = -1, 0, 1  # -q, default, -v
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,42 @@ def in_group(path: str, prefix: str) -> bool:
     return path.startswith(prefix) if prefix else not path.startswith("environments/")
 
 
+def group_counts(result: SynthResult) -> list[tuple[str, int | None, int]]:
+    """(label, resources, files) of each summary group, as the no-change path remembers them."""
+    from shopgen.output.state import STATE_FILE
+
+    files = [p for p in result.files if p != STATE_FILE]
+    return [
+        (label, result.resources.get(label), sum(1 for p in files if in_group(p, prefix)))
+        for prefix, label in group_prefixes(result.stages)
+    ]
+
+
+def no_change_line(root: Path, stages: int, files: int, *, checked: bool) -> str:
+    """The one line of a run that changes nothing (``--check``: finds nothing to change)."""
+    import click
+
+    verdict = "synth --check: " + click.style("up to date", fg="green") if checked else "synth: no change"
+    return f"{verdict} ({stages} stages, {files} files) in {root}"
+
+
+_SUMMARY = re.compile(r"^(?P<label>[^:]+): .*\bunchanged (?P<files>\d+)$")
+
+
+def quiet_summary(lines: list[str], root: Path, *, checked: bool, verbosity: int) -> list[str]:
+    """The no-change path's per-group lines as the verbosity wants them: all (-v), one line, or none (-q)."""
+    if verbosity >= VERBOSE:
+        return lines
+    groups = [_SUMMARY.match(line) for line in lines]
+    if not all(groups):  # not the shape summary_line writes: say it all rather than guess
+        return lines if verbosity == NORMAL else []
+    stages = sum(1 for m in groups if m and m["label"] != "shared")
+    files = sum(int(m["files"]) for m in groups if m)
+    if verbosity == QUIET and not checked:
+        return []
+    return [no_change_line(root, stages, files, checked=checked)]
+
+
 def remember_unchanged(result: SynthResult, config_path: Path | None, requested: Sequence[str]) -> None:
     """After a run that left the tree equal to its render, let the next identical run skip rendering."""
     from shopgen import untrusted
@@ -164,10 +203,7 @@ def remember_unchanged(result: SynthResult, config_path: Path | None, requested:
     if os.environ.get(cache.NO_CACHE_ENV):
         return
     files = {p: t for p, t in result.files.items() if p != STATE_FILE}
-    groups = []
-    for prefix, label in group_prefixes(result.stages):
-        count = sum(1 for p in files if in_group(p, prefix))
-        groups.append((label, result.resources.get(label), count))
+    groups = group_counts(result)
     try:
         generated = untrusted.read_bytes(result.root / GENERATED_FILE, untrusted.STATE_LIMIT)
     except ShopgenError:
@@ -189,37 +225,50 @@ def run(
     force: bool,
     crd_dir: Path | None,
     before_render: Callable[[], None] = lambda: None,
+    verbosity: int = NORMAL,
 ) -> Outcome:
     """The whole command: the no-change path when it can prove nothing changes, else a full run.
 
     ``before_render`` runs once a render is needed (the CLI starts Node there, in the background).
+    ``verbosity``: -1 only errors (and with ``check`` the verdict), 0 one line when nothing changes
+    and a line per stage when something does, 1 a line per stage always.
     """
     root = output_root(out)
     if cache.enabled(force=force, crd_dir=crd_dir):
         unchanged = cache.try_unchanged(root, config_path, stages, repo_prefix(root), checked=check)
         if unchanged is not None:
-            return Outcome(err=unchanged)
+            return Outcome(err=quiet_summary(unchanged, root, checked=check, verbosity=verbosity))
     before_render()
     result = synth(out=out, config_path=config_path, stages=stages, check=check, force=force, crd_dir=crd_dir)
-    outcome = Outcome(err=[result.completed] if result.completed else [])
-    outcome.err += summary_lines(result)
+    quiet = verbosity == QUIET
+    outcome = Outcome(err=[result.completed] if result.completed and not quiet else [])
     plan = result.plan
+    changed = bool(plan.created or plan.updated or plan.removes or result.completed)
+    differences = check_differences(plan) if check else []
+    if verbosity >= VERBOSE or (verbosity == NORMAL and (changed or differences)):
+        outcome.err += summary_lines(result)
+    elif not (quiet and not check) and not differences:
+        counts = group_counts(result)
+        stages_count = sum(1 for label, _, _ in counts if label != "shared")
+        files = sum(n for _, _, n in counts)
+        outcome.err.append(no_change_line(root, stages_count, files, checked=check))
     if check:
-        differences = check_differences(plan)
         if differences:
             outcome.err.append(
-                f"out of date: {len(differences)} difference(s) from a fresh render; run `shopgen synth`:"
+                f"out of date: {len(differences)} difference(s) from a fresh render; run `shopgen synth`"
+                + ("" if quiet else ":")
             )
-            outcome.err += [f"  {line}" for line in differences]
+            outcome.err += [] if quiet else [f"  {line}" for line in differences]
             outcome.code = DIFFERENT
             return outcome
         remember_unchanged(result, config_path, stages)
         return outcome
-    outcome.err += [f"replaced (--force): {path}" for path in plan.forced]
-    outcome.err += [
-        f"left alone: {path}: listed in .shopgen/generated.json, but not a file shopgen renders here"
-        for path in plan.disowned
-    ]
+    if not quiet:
+        outcome.err += [f"replaced (--force): {path}" for path in plan.forced]
+        outcome.err += [
+            f"left alone: {path}: listed in .shopgen/generated.json, but not a file shopgen renders here"
+            for path in plan.disowned
+        ]
     if plan.stale_edits and force:
         outcome.err.append(STALE_EDITS)
         outcome.err += [f"  {path}" for path in plan.stale_edits]

@@ -7,7 +7,6 @@ findings apply to that stage only.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,51 +21,36 @@ from shopgen.output.state import hand_edited, read_active_stage
 from shopgen.output.writer import refuse_if_interrupted
 from shopgen.render import Resource
 from shopgen.story.stages import get_stage, stage_names
+from shopgen.validate import report as report_format
 from shopgen.validate.findings import Finding, Report
+from shopgen.validate.report import FILES_GROUP, SHARED_GROUP
 from shopgen.workspace import crd_dir_from, output_root
-
-SHARED_GROUP = "argocd"
-FILES_GROUP = "files"
 
 
 @dataclass
 class ValidationRun:
     reports: dict[str, Report] = field(default_factory=dict)  # stage (or "argocd") -> report
+    # Text of every file read (or rendered), by path relative to the root: the JSON's line numbers.
+    texts: dict[str, str] = field(default_factory=dict)
 
     def exit_code(self, fail_on: str) -> int:
         return max((r.exit_code(fail_on) for r in self.reports.values()), default=0)
 
-    def to_text(self) -> str:
-        parts = []
-        for group, report in self.reports.items():
-            if group == FILES_GROUP:
-                lines = [line for line in report.to_text().splitlines()[:-1]]
-                lines.append(
-                    f"{report.resources_checked} files scanned for plaintext credentials: "
-                    f"{len(report.findings)} findings"
-                )
-                parts.append(f"== {group} (terraform/, charts/, argocd/, platform/) ==\n" + "\n".join(lines) + "\n")
-            else:
-                parts.append(f"== {group} ==\n{report.to_text()}")
-        return "\n".join(parts)
+    def to_text(self, *, fail_on: str = "error", verbosity: int = 0) -> str:
+        return report_format.to_text(self.reports, fail_on=fail_on, verbosity=verbosity)
 
     def to_json(self) -> str:
-        data = {group: json.loads(report.to_json()) for group, report in self.reports.items()}
-        total: dict[str, int] = {}
-        for item in data.values():
-            for key, value in item["summary"].items():
-                total[key] = total.get(key, 0) + value
-        return json.dumps({"summary": total, "groups": data}, indent=2, sort_keys=True) + "\n"
+        return report_format.to_json(self.reports, self.texts.get)
 
 
-def _disk_group(root: Path, folder: str) -> list[tuple[str, dict[str, Any]]]:
+def _disk_group(root: Path, folder: str, texts: dict[str, str]) -> list[tuple[str, dict[str, Any]]]:
     base = root / folder
     found = []
     for path in sorted(base.rglob("*.yaml")) if base.is_dir() else []:
         if path.name == "kustomization.yaml":
             continue
         rel = path.relative_to(root).as_posix()
-        text = untrusted.read_text(path, untrusted.MANIFEST_LIMIT) or ""
+        text = texts[rel] = untrusted.read_text(path, untrusted.MANIFEST_LIMIT) or ""
         found += [(rel, doc) for doc in yamlio.load_manifests_fast(text, rel)]
     return found
 
@@ -91,19 +75,24 @@ def hand_edit_findings(root: Path) -> list[Finding]:
 
 
 def collect(
-    root: Path, stages: Sequence[str], rendered: dict[str, list[Resource]] | None
+    root: Path,
+    stages: Sequence[str],
+    rendered: dict[str, list[Resource]] | None,
+    texts: dict[str, str] | None = None,
 ) -> dict[str, list[tuple[str, dict[str, Any]]]]:
     """(source, manifest) pairs per stage, plus the argocd/ and platform/ objects as one group.
 
-    From ``rendered`` (a fresh render's resources) when given, else from the files on disk.
+    From ``rendered`` (a fresh render's resources) when given, else from the files on disk (their
+    text kept in ``texts`` by relative path).
     """
     if rendered is not None:
         resources = rendered
         groups = {s: _pairs(f"environments/{s}", resources[s]) for s in stages}
         groups[SHARED_GROUP] = [(r.path, r.manifest) for r in resources["argocd"]]
         return groups
-    groups = {s: _disk_group(root, f"environments/{s}") for s in stages}
-    groups[SHARED_GROUP] = _disk_group(root, "argocd") + _disk_group(root, "platform")
+    texts = {} if texts is None else texts
+    groups = {s: _disk_group(root, f"environments/{s}", texts) for s in stages}
+    groups[SHARED_GROUP] = _disk_group(root, "argocd", texts) + _disk_group(root, "platform", texts)
     return groups
 
 
@@ -197,7 +186,7 @@ def run_validate(
 
         rendered = render_tree(cfg, names, active=active, repo_prefix=repo_prefix(root))
         files, resources = rendered.files, rendered.resources
-    groups = collect(root, names, resources)
+    groups = collect(root, names, resources, run.texts)
     argocd = [m for _, m in groups.get(SHARED_GROUP, [])]
     for group, pairs in groups.items():
         try:
@@ -215,6 +204,7 @@ def run_validate(
             ) from None
         run.reports[group] = report
     texts = _rendered_texts(root, files)
+    run.texts.update(files or texts)
     from shopgen.validate.security import scan_texts
 
     run.reports[FILES_GROUP] = Report(findings=scan_texts(texts), resources_checked=len(texts))
@@ -251,8 +241,13 @@ def run(
     fresh: bool,
     fmt: str,
     fail_on: str,
+    verbosity: int = 0,
 ) -> Outcome:
-    """The report in the asked format; exit 1 on findings at or above ``fail_on``."""
+    """The report in the asked format; exit 1 on findings at or above ``fail_on``.
+
+    ``verbosity`` (text only): -1 the verdict line, 0 the unexpected findings collapsed per rule and
+    tree, 1 every finding, the expected ones with their reasons.
+    """
     report = run_validate(
         out=out,
         config_path=config_path,
@@ -262,5 +257,5 @@ def run(
         crd_dir=crd_dir,
         fresh=fresh,
     )
-    text = report.to_json() if fmt == "json" else report.to_text()
+    text = report.to_json() if fmt == "json" else report.to_text(fail_on=fail_on, verbosity=verbosity)
     return Outcome(out=text, code=report.exit_code(fail_on))

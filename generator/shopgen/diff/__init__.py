@@ -8,7 +8,8 @@ Pure functions only: no files, no git, no rendering (the CLI feeds this package 
 
 Modules, each importing only those above it: ``paths`` (field paths), ``redaction`` (credential
 digests), ``compare`` (field and resource changes, contracts), ``trees`` ({path: text} trees),
-``views`` (count line, text, markdown, json).
+``views`` (count line, text, markdown, json), ``review`` (``diff --against``: the active stage, the
+deletions Argo CD will prune and what it will apply, first).
 """
 
 from shopgen.diff.compare import (
@@ -23,6 +24,7 @@ from shopgen.diff.compare import (
 )
 from shopgen.diff.paths import WILDCARD, Named, Path, Segment, format_path, parse_path
 from shopgen.diff.redaction import digest, redact
+from shopgen.diff.review import Review, review, to_review_json, to_review_markdown, to_review_text
 from shopgen.diff.trees import RESOURCE_TREES, AnyDiff, FileChange, Moved, TreeDiff, diff_files, resources_in
 from shopgen.diff.views import count_line, render_value, to_json, to_markdown, to_text
 
@@ -38,6 +40,7 @@ __all__ = [
     "Path",
     "ResourceDiff",
     "ResourceKey",
+    "Review",
     "Segment",
     "TreeDiff",
     "changes_within",
@@ -52,7 +55,11 @@ __all__ = [
     "render_value",
     "resource_key",
     "resources_in",
+    "review",
     "to_json",
     "to_markdown",
+    "to_review_json",
+    "to_review_markdown",
+    "to_review_text",
     "to_text",
 ]

@@ -53,11 +53,14 @@ def _resource_entries(group: str | None, diff: ResourceDiff, moves: Mapping[Reso
     return entries
 
 
-def _entries(diff: AnyDiff) -> list[_Entry]:
+def _entries(diff: AnyDiff, order: Sequence[str] = ()) -> list[_Entry]:
+    """Groups named in ``order`` first, in that order (e.g. the stages in story order), then the rest by name."""
     if isinstance(diff, ResourceDiff):
         return _resource_entries(None, diff, {})
     entries: list[_Entry] = []
-    for group in sorted(diff.groups.keys() | {m.group for m in diff.moved}):
+    rank = {group: i for i, group in enumerate(order)}
+    groups = diff.groups.keys() | {m.group for m in diff.moved}
+    for group in sorted(groups, key=lambda g: (rank.get(g, len(rank)), g)):
         moves = {m.key: m for m in diff.moved if m.group == group}
         entries += _resource_entries(group, diff.groups.get(group, ResourceDiff()), moves)
     for f in diff.files:
@@ -118,9 +121,9 @@ def _title(e: _Entry) -> str:
 # Text view
 
 
-def to_text(diff: AnyDiff) -> str:
+def to_text(diff: AnyDiff, *, order: Sequence[str] = ()) -> str:
     """For a terminal: the count line, then one line per resource or file with its field changes."""
-    entries = _entries(diff)
+    entries = _entries(diff, order)
     lines = [count_line(diff)]
     heading: str | None = None
     for e in entries:
@@ -141,15 +144,24 @@ def to_text(diff: AnyDiff) -> str:
 _NOT_IN_FULL = " †"
 
 
-def to_markdown(diff: AnyDiff, *, title: str, limit: int = 65536, command: str = "shopgen diff") -> str:
+def to_markdown(
+    diff: AnyDiff,
+    *,
+    title: str,
+    limit: int = 65536,
+    command: str = "shopgen diff",
+    heading: str = "##",
+    order: Sequence[str] = (),
+) -> str:
     """A pull-request comment that always fits in ``limit`` characters (GitHub's is 65536).
 
-    Title, count line, a table of every resource, then a collapsed section per resource. When it does
-    not fit, whole sections are left out (their rows are marked), and if even the table does not fit,
-    whole rows; a closing note says what was left out and that ``command`` shows everything.
+    Title (a ``heading`` line), count line, a table of every resource, then a collapsed section per
+    resource. When it does not fit, whole sections are left out (their rows are marked), and if even
+    the table does not fit, whole rows; a closing note says what was left out and that ``command``
+    shows everything. ``order`` puts those groups first (see ``_entries``).
     """
-    head = f"## {_one_line(title)}\n\n**{count_line(diff)}**\n"
-    entries = _entries(diff)
+    head = f"{heading} {_one_line(title)}\n\n**{count_line(diff)}**\n"
+    entries = _entries(diff, order)
     if not entries:
         return _checked(head, limit)
     tree = isinstance(diff, TreeDiff)
@@ -307,9 +319,19 @@ def _section(e: _Entry) -> str:
 # JSON view
 
 
-def to_json(diff: AnyDiff) -> str:
+def to_json(diff: AnyDiff, *, order: Sequence[str] = ()) -> str:
     """Machine-readable and byte-stable: keys sorted, lists in the diff's canonical order."""
-    entries = _entries(diff)
+    return json_text(json_doc(diff, order=order))
+
+
+def json_text(doc: Mapping[str, Any]) -> str:
+    """A JSON document as every JSON view prints it: keys sorted, indented, UTF-8 kept."""
+    return json.dumps(doc, sort_keys=True, indent=2, ensure_ascii=False, default=str) + "\n"
+
+
+def json_doc(diff: AnyDiff, *, order: Sequence[str] = ()) -> dict[str, Any]:
+    """The JSON view as data, for a caller that adds keys of its own (``diff --against``)."""
+    entries = _entries(diff, order)
     counts = _counts(entries)
     doc: dict[str, Any] = {
         "summary": count_line(diff),
@@ -328,7 +350,7 @@ def to_json(diff: AnyDiff) -> str:
             }
             for f in diff.files
         ]
-    return json.dumps(doc, sort_keys=True, indent=2, ensure_ascii=False, default=str) + "\n"
+    return doc
 
 
 def _json_entry(e: _Entry) -> dict[str, Any]:
