@@ -159,3 +159,9 @@ def test_terraform_creates_the_new_secrets_entries(own: Path) -> None:
     assert "random_password" in secrets_tf and "billing_stripe_api_key" in secrets_tf
     assert 'resource "aws_secretsmanager_secret" "billing_db"' in secrets_tf
     assert "catalog" not in secrets_tf  # nothing of the retail profile is left
+
+
+def test_every_stage_of_the_own_shop_stays_within_its_contract(own: Path) -> None:
+    result = run_cli("diff", "--contract", "--out", own)
+    assert result.code == 0, result.out + result.err
+    assert "every stage stays within its contract" in result.out + result.err
