@@ -1,5 +1,21 @@
 """The one exception family core code raises; only the CLI turns these into exit codes."""
 
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+def did_you_mean(word: object, choices: Iterable[str]) -> str:
+    """``"; did you mean X?"`` naming the choice closest to ``word``, or "" when none is close.
+
+    Only a choice is ever shown, never ``word`` itself: the choices are shopgen's own names.
+    """
+    if not isinstance(word, str):
+        return ""
+    close = difflib.get_close_matches(word, sorted(choices), n=1)
+    return f"; did you mean {close[0]}?" if close else ""
+
 
 class ShopgenError(Exception):
     """An error with a message fit for a user: it names the thing, the place and the fix."""

@@ -4,10 +4,10 @@ possible. Each failure names the one field to change (FieldError), as a config e
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from shopgen.errors import did_you_mean
 from shopgen.story.facts import RESERVED_NAMES
 from shopgen.story.shop import grace_period, prestop_allowance, prestop_sleep
 
@@ -28,17 +28,6 @@ class FieldError(ValueError):
 
 def _listing(names: object) -> str:
     return ", ".join(sorted(names)) or "none"  # type: ignore[call-overload]
-
-
-def did_you_mean(word: object, choices: Iterable[str]) -> str:
-    """``"; did you mean X?"`` naming the choice closest to ``word``, or "" when none is close.
-
-    Only a choice is ever shown, never ``word`` itself: the choices are shopgen's own names.
-    """
-    if not isinstance(word, str):
-        return ""
-    close = difflib.get_close_matches(word, sorted(choices), n=1)
-    return f"; did you mean {close[0]}?" if close else ""
 
 
 def _unknown_service(name: str, services: Iterable[str]) -> str:

@@ -16,14 +16,13 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from shopgen import yamlio
-from shopgen.config.consistency import FieldError, did_you_mean
+from shopgen.config.consistency import FieldError
 from shopgen.config.declaration import shorthand
 from shopgen.config.models import Config
 from shopgen.config.profiles import DEFAULT_PROFILE, load_profile
 from shopgen.config.types import PATTERN_HELP, invisible_character, shown
-from shopgen.errors import ConfigError
-
-CONFIG_FILENAME = "shopgen.yaml"
+from shopgen.errors import ConfigError, did_you_mean
+from shopgen.workspace import CONFIG_FILENAME
 
 
 @functools.cache

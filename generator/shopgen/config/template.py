@@ -61,9 +61,10 @@ def config_template(profile: str | None = None) -> str:
     example = None if load_profile(name).layer.get("services") else BLANK_EXAMPLE
     data: dict[str, Any] = {"app": {"profile": name}}
     if example is not None:
-        exposed = next(iter(yamlio.load_text(example, "example")["services"]))
+        services = yamlio.to_plain(yamlio.load_text(example, "example"))
+        exposed = next(iter(services["services"]))
         data |= {"ingress": {"service": exposed}, "autoscaling": {"hpa": {"targets": [exposed]}}}
-        data |= yamlio.to_plain(yamlio.load_text(example, "example"))
+        data |= services
     cfg = defaults() if name == DEFAULT_PROFILE else parse(data, f"profile {name}")
     lines = [INTRO]
     _emit(cfg, 0, lines, example)

@@ -7,12 +7,11 @@ line in ``_IN_STORY_ORDER``; ``registered`` adds one for a test without touching
 from __future__ import annotations
 
 import contextlib
-import difflib
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from shopgen.errors import StageError
+from shopgen.errors import StageError, did_you_mean
 from shopgen.story.stages import alb, autoscaling, baseline, overprovisioning, prestop, readiness
 from shopgen.story.stages.base import Contract, Stage, Transform
 from shopgen.story.stages.baseline import build_baseline
@@ -46,9 +45,7 @@ def get_stage(name: str) -> Stage:
     for stage in all_stages():
         if stage.name == name:
             return stage
-    close = difflib.get_close_matches(name, stage_names(), n=1) if isinstance(name, str) else []
-    hint = f"; did you mean {close[0]}?" if close else ""  # a stage's own name: never the input echoed
-    raise StageError(f"unknown stage {name!r}; stages: {', '.join(stage_names())}{hint}")
+    raise StageError(f"unknown stage {name!r}; stages: {', '.join(stage_names())}{did_you_mean(name, stage_names())}")
 
 
 def desired_states(cfg: Config, upto: str | None = None) -> dict[str, DesiredState]:
