@@ -7,7 +7,10 @@
    after its first run) and a no-change rerun.
 2. `shopgen validate --all --crd-dir …` against `kubernetes-validate --strict` on the same files,
    and `shopgen diff baseline prestop`.
-3. Growth: shops of N declared app services (the retail profile's six plus N - 6 services declared
+3. `shopgen simulate --all` (six stages x surge and rollout at 100 req/s for 1000 s, about 1.2 million
+   simulated requests) against a cold `shopgen synth` of the same six stages, with its peak memory;
+   once on one core (--jobs 1) and once on every core.
+4. Growth: shops of N declared app services (the retail profile's six plus N - 6 services declared
    in shopgen.yaml, shaped like checkout: `grown_shop`): synth time and peak memory of the whole
    process tree (Python and Node together), and a least-squares fit of time per service.
 
@@ -205,8 +208,17 @@ def main() -> None:
         def diff() -> float:
             return run([shopgen, "diff", "baseline", "prestop", "--out", str(rendered)])[0]
 
+        def simulate(jobs: str) -> Callable[[], float]:
+            return lambda: run([shopgen, "simulate", "--all", "--jobs", jobs, "--out", str(rendered)])[0]
+
         rows = [
             ("synth, six stages, cold", *interleaved(cold, kustomize, args.runs), "kubectl kustomize x6"),
+            ("simulate --all, 1 core", *interleaved(simulate("1"), cold, args.runs), "synth, six stages, cold"),
+            (
+                f"simulate --all, {os.cpu_count()} cores",
+                *interleaved(simulate(str(os.cpu_count() or 1)), cold, args.runs),
+                "synth, six stages, cold",
+            ),
             ("synth, no-change rerun", *interleaved(rerun, kustomize, args.runs), "kubectl kustomize x6"),
             (
                 f"validate --all ({len(files)} files)",
@@ -220,6 +232,8 @@ def main() -> None:
         for label, mine, peer, peer_name in rows:
             lines.append(f"| {label} | {mine:.3f} | {peer_name} | {peer:.3f} | {mine / peer:.2f} |")
 
+        _, simulate_peak = settled_run([shopgen, "simulate", "--all", "--out", str(rendered)], env=dict(os.environ))
+        lines.append(f"\nsimulate --all peak memory (every process): {simulate_peak / 2**20:.0f} MiB")
         print("\n".join(lines), flush=True)
         sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
         growth: list[tuple[int, float, int]] = []

@@ -163,3 +163,39 @@ def repo(tmp_path: Path, git_env: dict[str, str], monkeypatch: pytest.MonkeyPatc
 def show_findings(findings: list[Any]) -> str:
     """Findings one per line, for assertion messages."""
     return "\n".join(f"{f.severity} {f.rule} {f.path}: {f.message}" for f in findings) or "(no findings)"
+
+
+# -- shopgen simulate: stage shapes read from the default render, and one scenario's runner --------
+
+
+@pytest.fixture(scope="session")
+def default_config(rendered: Path):
+    from shopgen.config import load_config
+
+    cfg, _ = load_config(None, out_root=rendered)
+    return cfg
+
+
+@pytest.fixture(scope="session")
+def shapes(rendered: Path, default_config) -> dict:
+    from shopgen.simulate import stage_shape
+    from shopgen.simulate.inputs import disk_manifests, runtime_facts
+    from shopgen.story.stages import stage_names
+
+    facts = runtime_facts(default_config)
+    return {name: stage_shape(name, disk_manifests(rendered, name), facts) for name in stage_names()}
+
+
+@pytest.fixture(scope="session")
+def run(default_config):
+    from shopgen.simulate import Assumptions, StageShape
+    from shopgen.simulate.engine import Outcome, Simulation
+    from shopgen.simulate.inputs import node_group
+
+    group = node_group(default_config)
+
+    def run_one(shape: StageShape, scenario: str, seed: int = 1, **overrides: float) -> Outcome:
+        params = Assumptions({k.replace("__", "."): v for k, v in overrides.items()})
+        return Simulation(shape, group, params, scenario, seed).run(params["load.duration"])
+
+    return run_one

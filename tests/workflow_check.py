@@ -95,7 +95,7 @@ def check_workflow(top: Path, version: str) -> dict[str, Any]:
     assert_names_real_commands(shopgen_calls(scripts))
     for command in ("synth --check", "diff --contract", "validate", "diff --against"):
         assert f"shopgen {command}" in scripts
-    assert "--format markdown" in scripts
+    assert "--simulate --format markdown" in scripts  # the PR comment carries the predicted impact
     return flow
 
 

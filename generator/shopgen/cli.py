@@ -311,21 +311,104 @@ def validate(
 
 
 @cli.command()
+@click.option(
+    "--stage",
+    "stages",
+    multiple=True,
+    help="Stage to simulate (repeatable; default: the active stage).",
+    shell_complete=complete_stage,
+)
+@click.option("--all", "all_stages", is_flag=True, help="Every stage, in story order.")
+@click.option("--scenario", type=click.Choice(["surge", "rollout", "both"]), default="both", show_default=True)
+@click.option("--rate", type=float, help="Requests per second (default: the course's 100).")
+@click.option("--duration", type=float, help="Seconds of load per scenario (default: the course's 1000).")
+@click.option("--seed", type=int, default=1, show_default=True, help="Same seed, same prediction.")
+@click.option(
+    "--jobs", type=click.IntRange(min=1), help="Simulations run at once (default: one per CPU, up to one per run)."
+)
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="Override an assumption (see --explain).")
+@click.option("--explain", is_flag=True, help="Print every assumption, its value and its source, and stop.")
+@click.option("--render", "fresh", is_flag=True, help="Simulate a fresh in-memory render instead of the files.")
+@click.option(
+    "--plot",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also write a PNG per stage and scenario and a comparison into this folder (needs shopgen[plot]).",
+)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
+@out_option
+@config_option
+def simulate(
+    stages: tuple[str, ...],
+    all_stages: bool,
+    scenario: str,
+    rate: float | None,
+    duration: float | None,
+    seed: int,
+    jobs: int | None,
+    sets: tuple[str, ...],
+    explain: bool,
+    fresh: bool,
+    plot: Path | None,
+    fmt: str,
+    out: Path | None,
+    config_path: Path | None,
+) -> None:
+    """Predict each stage's 5xx under the surge and in a rollout, from the rendered objects.
+
+    A discrete-event model of the ALB, pods, probes, HPA, Karpenter and termination; every constant
+    is a named assumption (--explain lists them, --set overrides one). A prediction, not a measurement.
+    """
+    if fresh:
+        start_jsii_in_background()
+    from shopgen.commands import simulate as command
+
+    _finish(
+        command.run(
+            out=out,
+            config_path=config_path,
+            stages=stages,
+            all_stages=all_stages,
+            scenario=scenario,
+            sets=sets,
+            rate=rate,
+            duration=duration,
+            seed=seed,
+            jobs=jobs,
+            explain=explain,
+            fresh=fresh,
+            plot=plot,
+            fmt=fmt,
+        )
+    )
+
+
+@cli.command()
 @click.argument("stages", nargs=-1, shell_complete=complete_stage)
 @click.option("--against", "ref", metavar="GIT_REF", help="Compare the working tree's render with the trees at REF.")
 @click.option("--contract", is_flag=True, help="Check every consecutive pair of stages against its contract.")
+@click.option(
+    "--simulate", is_flag=True, help="With --against: add the active stage's predicted impact (shopgen simulate)."
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
 @out_option
 @config_option
 def diff(
-    stages: tuple[str, ...], ref: str | None, contract: bool, fmt: str, out: Path | None, config_path: Path | None
+    stages: tuple[str, ...],
+    ref: str | None,
+    contract: bool,
+    simulate: bool,
+    fmt: str,
+    out: Path | None,
+    config_path: Path | None,
 ) -> None:
     """Semantic diff: `diff FROM TO`, `diff --against REF`, or `diff --contract`. Exit 1 when different."""
     from shopgen.commands import diff as command
 
-    command.check_usage(stages, ref, contract)
+    command.check_usage(stages, ref, contract, simulate)
     start_jsii_in_background()
-    _finish(command.run(stages, ref=ref, contract=contract, fmt=fmt, out=out, config_path=config_path))
+    _finish(
+        command.run(stages, ref=ref, contract=contract, fmt=fmt, out=out, config_path=config_path, simulate=simulate)
+    )
 
 
 @cli.command()

@@ -43,8 +43,9 @@ def stage_violations(stage: Stage, old: list[dict], new: list[dict]) -> list[Vio
 
 
 def check_contracts(cfg: Config) -> list[Violation]:
-    """Every consecutive pair of stages, rendered fresh from ``cfg``."""
-    rendered = render_tree(cfg, [s.name for s in all_stages()]).resources
+    """Every consecutive pair of stages, rendered fresh from ``cfg``, without its extensions: a contract
+    holds shopgen's own fixes; the extensions are the user's, reported apart (synth, stages)."""
+    rendered = render_tree(cfg, [s.name for s in all_stages()], extensions=False).resources
     manifests = {name: [r.manifest for r in resources] for name, resources in rendered.items()}
     violations: list[Violation] = []
     for previous, stage in pairwise(all_stages()):

@@ -15,7 +15,7 @@ def test_workflow_runs_the_checks_and_posts_the_diff():
     commands = "\n".join(step.get("run", "") for step in steps)
     assert "shopgen synth --check" in commands
     assert "shopgen diff --contract" in commands
-    assert 'shopgen diff --against "origin/${{ github.base_ref }}" --format markdown' in commands
+    assert 'shopgen diff --against "origin/${{ github.base_ref }}" --simulate --format markdown' in commands
     assert '"$status" -gt 1' in commands  # exit 1 (a difference) counts as success
 
 

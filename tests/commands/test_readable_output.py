@@ -69,17 +69,29 @@ def test_a_healthy_render_reads_in_a_few_lines(tmp_path: Path):
     assert "EXPECTED" not in result.out
 
 
-def test_the_default_render_shows_its_one_warning_first(rendered: Path):
-    """The placeholder repo_url is the default render's one unexpected finding: on top, with its hint."""
+def test_the_default_render_reads_in_ten_lines_with_its_warning_and_fix_first(rendered: Path):
+    """The placeholder repo_url is the default render's one unexpected finding: on top, its fix on the
+    same line; then a line per tree and the verdict. Ten lines in all, besides the `root:` line."""
     result = validate(rendered)
-    lines = result.out.splitlines()
     assert result.code == 0, result.out
-    assert lines[0].startswith("WARNING  [argocd] gitops.repo-url-placeholder AppProject/argocd/shop")
-    assert lines[1].startswith("         hint: set gitops.repo_url in shopgen.yaml")
-    assert [line.split()[0] for line in lines[2:-1]] == TREES
-    assert len(lines) == 11  # the warning and its hint, a line per tree, the verdict
+    root, *rest = result.err.splitlines()
+    assert root == f"root: {rendered} (--out)"
+    lines = result.out.splitlines()
+    assert len(lines) + len(rest) <= 10, result.out + result.err
+    warning = "WARNING  [argocd] gitops.repo-url-placeholder AppProject/argocd/shop spec.sourceRepos[0]: "
+    assert lines[0].startswith(warning)
+    assert "still the placeholder https://github.com/CHANGE-ME/shop-gitops.git" in lines[0]
+    assert lines[0].endswith(
+        " — hint: set gitops.repo_url in shopgen.yaml to this repository's clone URL and run `shopgen synth`"
+    )
+    assert [line.split()[0] for line in lines[1:-1]] == TREES
     assert lines[-1].startswith("validate: 0 errors, 1 warning (") and lines[-1].endswith(" in 8 trees — ok")
-    assert result.err.splitlines()[0] == f"root: {rendered} (--out)"
+
+    verbose = validate(rendered, "-v").out.splitlines()  # -v: each finding, its hint on a line of its own
+    data = as_json(rendered)
+    assert sum(line.startswith("EXPECTED ") for line in verbose) == data["summary"]["expected"] > 200
+    at = verbose.index(next(line for line in verbose if line.startswith("WARNING  gitops.repo-url-placeholder")))
+    assert verbose[at + 1].startswith("         hint: set gitops.repo_url in shopgen.yaml")
 
 
 def test_verbose_lists_every_expected_finding_with_its_reason(rendered: Path):
@@ -110,7 +122,7 @@ def test_a_broken_render_shows_its_error_first_with_its_count(tree: Path):
     assert result.code == 1
     lines = result.out.splitlines()
     assert lines[0].startswith("ERROR    [prestop] policy.readiness-probe Deployment/shop/ui "), result.out
-    assert lines[1].startswith("         hint: add a readinessProbe")
+    assert " — hint: add a readinessProbe" in lines[0]  # the fix on the finding's own line
     assert next(line for line in lines if line.startswith("prestop ")).endswith(": 1 error, 0 warnings, 37 expected")
     assert lines[-1].endswith(" — 2 errors")  # the missing probe, and the hand edit itself (drift)
     assert "drift.hand-edit" in result.out and len(lines) < 20
@@ -119,9 +131,11 @@ def test_a_broken_render_shows_its_error_first_with_its_count(tree: Path):
     again = validate(tree).out.splitlines()
     assert again[0].startswith("ERROR    [prestop] policy.readiness-probe  2 resources: "), again[0]
     assert "Deployment/shop/catalog" in again[0] and "Deployment/shop/ui" in again[0]
-    assert again[1].startswith("         hint: add a readinessProbe")
-    assert again[2].startswith("ERROR    [drift] drift.hand-edit  2 files: File/environments/prestop/")
-    assert sum(line.startswith("         hint: ") for line in again) == 3  # each hint once
+    assert " — hint: add a readinessProbe" in again[0]
+    assert again[1].startswith("ERROR    [drift] drift.hand-edit  2 files: File/environments/prestop/")
+    assert again[2].startswith("WARNING  [argocd] gitops.repo-url-placeholder ")
+    assert [line.count(" — hint: ") for line in again[:3]] == [1, 1, 1]  # each hint once, on its rule's line
+    assert " hint: " not in "\n".join(again[3:])
     assert again[-1].endswith(" — 4 errors")
     verbose = validate(tree, "-v").out
     assert verbose.count("ERROR    policy.readiness-probe Deployment/shop/") == 2

@@ -155,7 +155,39 @@ def secret_with_data() -> dict[str, Any]:
     }
 
 
+# AppProject shop's whitelist as shopgen renders it without extensions.
+PROJECT_CTX = PolicyContext.for_stage(
+    defaults(),
+    "prestop",
+    project={
+        "kind": "AppProject",
+        "spec": {
+            "clusterResourceWhitelist": [
+                {"group": "", "kind": "Namespace"},
+                {"group": "scheduling.k8s.io", "kind": "PriorityClass"},
+                {"group": "karpenter.sh", "kind": "NodePool"},
+                {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass"},
+            ]
+        },
+    },
+)
+CLUSTER_ROLE = {
+    "apiVersion": "rbac.authorization.k8s.io/v1",
+    "kind": "ClusterRole",
+    "metadata": {"name": "shop-reader"},
+    "rules": [],
+}
+
 CASES: tuple[Case, ...] = (
+    Case(
+        "policy.cluster-kind-allowed",
+        "cluster-role-not-whitelisted",
+        add(CLUSTER_ROLE),
+        "ClusterRole",
+        "shop-reader",
+        "kind",
+        ctx=PROJECT_CTX,
+    ),
     Case(
         "policy.grace-period",
         "grace-shorter-than-sleep-plus-shutdown",

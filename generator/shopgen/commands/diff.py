@@ -57,7 +57,9 @@ def diff_stages(old: str, new: str, *, out: Path | None, config_path: Path | Non
     return DiffResult(text, diff.is_empty)
 
 
-def diff_against(ref: str, *, out: Path | None, config_path: Path | None, fmt: str) -> DiffResult:
+def diff_against(
+    ref: str, *, out: Path | None, config_path: Path | None, fmt: str, simulate: bool = False
+) -> DiffResult:
     """The working tree's render against the rendered trees committed at ``ref`` (read with git).
 
     Opens with the stage Argo CD runs at ``ref`` and now, the live objects it will delete, and the
@@ -80,7 +82,46 @@ def diff_against(ref: str, *, out: Path | None, config_path: Path | None, fmt: s
     before = active_stage_at(state, f"{ref}:{prefix}{STATE_FILE}")
     result = review(old, new, before=before, after=active, stages=stage_names())
     command = f"shopgen diff --against {ref}"
-    return DiffResult(_review_view(result, fmt, ref, command), result.is_empty)
+    text = _review_view(result, fmt, ref, command)
+    if simulate:
+        text = _with_impact(text, fmt, ref, cfg, (before or active, old), (active, new))
+    return DiffResult(text, result.is_empty)
+
+
+def _with_impact(
+    text: str, fmt: str, ref: str, cfg, before: tuple[str, dict[str, str]], after: tuple[str, dict[str, str]]
+) -> str:
+    """The review plus the predicted impact of the change on the active stage (both scenarios)."""
+    from shopgen.simulate import Assumptions
+    from shopgen.simulate.impact import impact_json, impact_lines, impact_markdown, predicted_impact
+    from shopgen.simulate.inputs import node_group, runtime_facts, tree_manifests
+
+    old = tree_manifests(before[1], before[0])
+    if not old:
+        note = f"predicted impact: {ref} has no rendered environments/{before[0]} to predict from"
+        if fmt == "json":
+            doc = json.loads(text)
+            doc["predicted_impact"] = None
+            return json.dumps(doc, indent=2) + "\n"
+        return text + ("\n" if fmt == "markdown" else "") + note + "\n"
+    impact = predicted_impact(
+        (before[0], old),
+        (after[0], tree_manifests(after[1], after[0])),
+        runtime_facts(cfg),
+        node_group(cfg),
+        Assumptions(),
+    )
+    if fmt == "json":
+        doc = json.loads(text)
+        doc["predicted_impact"] = impact_json(impact)
+        return json.dumps(doc, indent=2) + "\n"
+    if fmt == "markdown":
+        return text.rstrip("\n") + "\n\n" + impact_markdown(impact)
+    return (
+        text
+        + f"predicted impact on {after[0]} (a model's prediction; shopgen simulate --explain):\n"
+        + "".join(f"  {line}\n" for line in impact_lines(impact))
+    )
 
 
 def active_stage_at(text: str | None, where: str) -> str | None:
@@ -112,7 +153,14 @@ def contract_violations(*, out: Path | None, config_path: Path | None) -> list[V
 
 
 def run(
-    stages: Sequence[str], *, ref: str | None, contract: bool, fmt: str, out: Path | None, config_path: Path | None
+    stages: Sequence[str],
+    *,
+    ref: str | None,
+    contract: bool,
+    fmt: str,
+    out: Path | None,
+    config_path: Path | None,
+    simulate: bool = False,
 ) -> Outcome:
     """Exactly one mode: ``FROM TO``, ``--against REF`` or ``--contract``; exit 1 when different."""
     if contract:
@@ -121,14 +169,16 @@ def run(
             return Outcome(err=[f"contract violation: {v}" for v in violations], code=DIFFERENT)
         return Outcome(err=["every stage stays within its contract"])
     if ref is not None:
-        result = diff_against(ref, out=out, config_path=config_path, fmt=fmt)
+        result = diff_against(ref, out=out, config_path=config_path, fmt=fmt, simulate=simulate)
     else:
         result = diff_stages(stages[0], stages[1], out=out, config_path=config_path, fmt=fmt)
     return Outcome(out=result.text, code=OK if result.equal else DIFFERENT)
 
 
-def check_usage(stages: Sequence[str], ref: str | None, contract: bool) -> None:
+def check_usage(stages: Sequence[str], ref: str | None, contract: bool, simulate: bool = False) -> None:
     """Refuse anything but exactly one mode (before Node starts)."""
+    if simulate and ref is None:
+        raise ConfigError("--simulate goes with --against GIT_REF: it predicts the active stage before and after")
     modes = sum([bool(stages), ref is not None, contract])
     if modes != 1 or (stages and len(stages) != 2):
         raise ConfigError("give exactly one of: FROM TO (two stages), --against GIT_REF, --contract")

@@ -24,9 +24,13 @@ def run(*, fmt: str, cfg: Config, root: Path | None = None) -> Outcome:
     """List the stages; ``cfg`` fills their prose and names the profile, ``root``'s state the active one
     (no root: none is marked)."""
     from shopgen.output.state import read_active_stage
+    from shopgen.render.extensions import extension_summary
 
     profile = load_profile(cfg.app.profile)
     active = read_active_stage(root, cfg) if root is not None else None
+    loaded = cfg.loaded_extensions()
+    # The user's extensions, apart from the stage's own fix (its contract); nothing without extensions.
+    notes = {s.name: extension_summary(loaded, s.name) for s in all_stages()}
     if fmt == "json":
         data = [
             {
@@ -45,10 +49,15 @@ def run(*, fmt: str, cfg: Config, root: Path | None = None) -> Outcome:
             }
             for s in all_stages()
         ]
+        if loaded is not None:
+            for entry in data:
+                entry["extensions"] = notes[str(entry["name"])]
         return Outcome(out=json.dumps(data, indent=2) + "\n")
     return Outcome(
         out="".join(
-            f"{'*' if s.name == active else ' '}{s.number}  {s.name:<17} {s.text('story', cfg)}\n" for s in all_stages()
+            f"{'*' if s.name == active else ' '}{s.number}  {s.name:<17} {s.text('story', cfg)}\n"
+            + (f"    {notes[s.name]}\n" if notes[s.name] else "")
+            for s in all_stages()
         ),
         err=[f"profile {profile.name}: {profile.description}"],
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,6 +37,9 @@ class SynthResult:
     checked: bool
     files: dict[str, str]  # everything this run rendered (the fast path remembers their hashes)
     completed: str | None = None  # what an interrupted run left and this one completed first
+    # (absolute path, sha256) of every extension file the render read: the no-change path rechecks them
+    inputs: tuple[tuple[str, str], ...] = ()
+    notes: dict[str, str] = field(default_factory=dict)  # stage -> its extensions line, under its summary line
 
 
 def synth(
@@ -91,7 +94,22 @@ def _planned(
 ) -> SynthResult:
     files, plan = plan_against_tree(root, cfg, wanted, active, files, force=force)
     counts = {s: sum(1 for p in files if p.startswith(f"environments/{s}/") and _is_resource(p)) for s in wanted}
-    return SynthResult(root=root, stages=wanted, plan=plan, resources=counts, checked=check, files=files)
+    loaded = cfg.loaded_extensions()
+    notes = {}
+    if loaded is not None:
+        from shopgen.render.extensions import extension_summary
+
+        notes = {s: f"  {line}" for s in wanted if (line := extension_summary(loaded, s))}
+    return SynthResult(
+        root=root,
+        stages=wanted,
+        plan=plan,
+        resources=counts,
+        checked=check,
+        files=files,
+        inputs=loaded.inputs if loaded is not None else (),
+        notes=notes,
+    )
 
 
 def admission_check(cfg: Config, resources: dict[str, list[Resource]], crd_dir: Path | None) -> None:
@@ -146,6 +164,8 @@ def summary_lines(result: SynthResult) -> list[str]:
                 checked=result.checked,
             )
         )
+        if label in result.notes:  # the stage's extensions, apart from shopgen's own objects
+            lines.append(result.notes[label])
     return lines
 
 
@@ -184,7 +204,7 @@ def quiet_summary(lines: list[str], root: Path, *, checked: bool, verbosity: int
     """The no-change path's per-group lines as the verbosity wants them: all (-v), one line, or none (-q)."""
     if verbosity >= VERBOSE:
         return lines
-    groups = [_SUMMARY.match(line) for line in lines]
+    groups = [_SUMMARY.match(line) for line in lines if not line.startswith("  ")]  # not the extension notes
     if not all(groups):  # not the shape summary_line writes: say it all rather than guess
         return lines if verbosity == NORMAL else []
     stages = sum(1 for m in groups if m and m["label"] != "shared")
@@ -210,7 +230,17 @@ def remember_unchanged(result: SynthResult, config_path: Path | None, requested:
         return
     if generated is None:
         return
-    cache.remember(result.root, config_path, requested, repo_prefix(result.root), files, groups, generated)
+    cache.remember(
+        result.root,
+        config_path,
+        requested,
+        repo_prefix(result.root),
+        files,
+        groups,
+        generated,
+        inputs=result.inputs,
+        notes=result.notes,
+    )
 
 
 STALE_EDITS = "kept: edited by hand and no longer rendered (--force replaces, never deletes); delete if unwanted:"

@@ -7,7 +7,7 @@ findings apply to that stage only.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -97,15 +97,25 @@ def collect(
 
 
 def scenario_layers(
-    report: Report, cfg: Config, stage: str, pairs: list[tuple[str, dict[str, Any]]], argocd: list[dict[str, Any]]
+    report: Report,
+    cfg: Config,
+    stage: str,
+    pairs: list[tuple[str, dict[str, Any]]],
+    argocd: list[dict[str, Any]],
+    *,
+    project: dict[str, Any] | None = None,
+    crd_scope: Callable[[str, str], str | None] | None = None,
 ) -> None:
-    """Layers 3-4 (scenario policies, security baseline) and the stage's expected findings."""
+    """Layers 3-4 (scenario policies, security baseline) and the stage's expected findings.
+
+    ``project``: the AppProject the stage syncs under; ``crd_scope``: a custom kind's scope from its CRD.
+    """
     from shopgen.validate.expected import expected_findings
     from shopgen.validate.policies import PolicyContext, run_policies, with_sources
     from shopgen.validate.security import run_security
 
     manifests = [m for _, m in pairs]
-    ctx = PolicyContext.for_stage(cfg, stage, extra_manifests=argocd)
+    ctx = PolicyContext.for_stage(cfg, stage, extra_manifests=argocd, project=project, crd_scope=crd_scope)
     report.extend(with_sources(run_policies(manifests, ctx) + run_security(manifests), pairs))
     for stale in report.apply_expected(expected_findings(stage, cfg)):
         # An expectation nothing matched hides that the stage changed: say so.
@@ -142,6 +152,11 @@ def _rendered_texts(root: Path, rendered: dict[str, str] | None) -> list[tuple[s
             if is_owned(rel) and not path.is_dir():
                 found.append((rel, untrusted.read_text(path, untrusted.MANIFEST_LIMIT) or ""))
     return found
+
+
+def _named(manifest: dict[str, Any], name: str) -> bool:
+    metadata = manifest.get("metadata")
+    return isinstance(metadata, dict) and metadata.get("name") == name
 
 
 def _pairs(prefix: str, resources: list[Resource]) -> list[tuple[str, dict[str, Any]]]:
@@ -188,11 +203,22 @@ def run_validate(
         files, resources = rendered.files, rendered.resources
     groups = collect(root, names, resources, run.texts)
     argocd = [m for _, m in groups.get(SHARED_GROUP, [])]
+    project = next(
+        (m for m in argocd if isinstance(m, dict) and m.get("kind") == "AppProject" and _named(m, "shop")), None
+    )
     for group, pairs in groups.items():
         try:
             report = validator.validate(pairs)
             if group != SHARED_GROUP:
-                scenario_layers(report, cfg, group, pairs, argocd if group == active else [])
+                scenario_layers(
+                    report,
+                    cfg,
+                    group,
+                    pairs,
+                    argocd if group == active else [],
+                    project=project,
+                    crd_scope=validator.crds.scope,
+                )
         except (TypeError, ValueError, AttributeError, KeyError) as exc:
             # The rules read objects shopgen rendered; files on disk may hold anything (a list where a
             # name goes, an integer CEL cannot hold). Name the tree, never crash.

@@ -31,8 +31,20 @@ def defaults() -> Config:
     return parse({}, "embedded defaults")
 
 
-def parse(data: Any, source: str, raw: Any = None) -> Config:
-    """Validate plain data into a Config; errors name the field path and, when known, the line."""
+def parse(data: Any, source: str, raw: Any = None, *, base: Path | None = None) -> Config:
+    """Validate plain data into a Config; errors name the field path and, when known, the line.
+
+    ``base`` is the folder the config file is in: the files ``extensions`` names are read from it.
+    """
+    cfg = _validated(data, source, raw)
+    if cfg.extensions and base is not None:
+        from shopgen.config.extensions import load_extensions
+
+        cfg._loaded_extensions = load_extensions(cfg.extensions, base, source, raw)
+    return cfg
+
+
+def _validated(data: Any, source: str, raw: Any = None) -> Config:
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -291,4 +303,4 @@ def load_config(path: Path | None, *, out_root: Path) -> tuple[Config, str]:
     if raw is None:
         raise ConfigError(f"{path}: no settings (an empty file); write {{}} in it for the embedded defaults")
     data = yamlio.to_plain(raw, str(path))
-    return parse(data, str(path), raw), str(path)
+    return parse(data, str(path), raw, base=path.parent), str(path)

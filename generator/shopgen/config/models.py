@@ -7,10 +7,11 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from shopgen.config.consistency import FieldError, check_shop
 from shopgen.config.declaration import ServiceDecl, StoreOverride
+from shopgen.config.extensions import LoadedExtensions, StageExtensions
 from shopgen.config.platform import PlatformConfig
 from shopgen.config.profiles import DEFAULT_PROFILE, profile_names
 from shopgen.config.types import (
@@ -199,6 +200,36 @@ class Config(Model):
     secrets: Secrets = Secrets()
     gitops: GitOps = GitOps()
     platform: PlatformConfig = PlatformConfig()
+    extensions: dict[Text, StageExtensions] = Field(
+        default_factory=dict,
+        description="your own manifests and patches, per stage, from that stage on (README, Extensions)",
+    )
+    # The files ``extensions`` names, read when the config is loaded (config.load); None: not read.
+    _loaded_extensions: LoadedExtensions | None = PrivateAttr(None)
+
+    @field_validator("extensions")
+    @classmethod
+    def _extension_stages(cls, value: dict[str, StageExtensions]) -> dict[str, StageExtensions]:
+        for stage in value:
+            try:
+                get_stage(stage)  # its message names the stages and the closest one
+            except StageError as exc:
+                raise FieldError(("extensions", stage), str(exc)) from None
+        return value
+
+    def loaded_extensions(self) -> LoadedExtensions | None:
+        """The extension files' contents (None when the config declares none).
+
+        A config that declares extensions but was not loaded from a file (``parse`` without ``base``)
+        has nothing they could be relative to: an error, never a render that silently leaves them out.
+        """
+        if not self.extensions:
+            return None
+        if self._loaded_extensions is None:
+            from shopgen.errors import ConfigError
+
+            raise ConfigError("extensions: declared, but the files were not read (load the config from a file)")
+        return self._loaded_extensions
 
     @property
     def load_balancer_name(self) -> str:

@@ -50,6 +50,16 @@ services:
     # security: {profile: exception, reason: "..."}  # restricted (non-root, read-only root) by default
 """
 
+# Extensions stay commented out: the files they name must exist (README, "Extensions").
+EXTENSIONS_EXAMPLE = """\
+# Your own manifests and patches, per stage, applied from that stage on (README, "Extensions"):
+# extensions:
+#   autoscaling:
+#     resources: [extensions/networkpolicy-ui.yaml]
+#     patches:
+#       - path: extensions/ui-patch.yaml  # a partial object (strategic merge), or JSON 6902 with a target
+"""
+
 
 def config_template(profile: str | None = None) -> str:
     """The shopgen.yaml `shopgen init` writes for ``profile`` (default: the default profile): every setting
@@ -79,6 +89,9 @@ def _emit(model: BaseModel, indent: int, lines: list[str], example: str | None =
     pad = "  " * indent
     for name, info in type(model).model_fields.items():
         value = getattr(model, name)
+        if isinstance(model, Config) and name == "extensions":
+            lines.extend(EXTENSIONS_EXAMPLE.rstrip("\n").splitlines())
+            continue
         if isinstance(model, Config) and name == "services":
             if example is not None:
                 lines.append(example.rstrip("\n"))

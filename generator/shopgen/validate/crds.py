@@ -236,6 +236,12 @@ class CrdValidator:
         check = _Check(self._cel, crd_version, report, kind, namespace, name, source)
         check.run(resource)
 
+    def scope(self, group: str, kind: str) -> str | None:
+        """The ``spec.scope`` (Cluster or Namespaced) of the CRD defining ``kind``, None when none is known."""
+        found = self._catalog.find(group, kind) if self._catalog is not None and group else None
+        scope = (found[0].get("spec") or {}).get("scope") if found is not None else None
+        return scope if isinstance(scope, str) else None
+
     def _crd_version(self, group: str, version: str, kind: str) -> CrdVersion | Finding:
         key = (group, version, kind)
         if key not in self._versions:

@@ -1,8 +1,9 @@
 """How a `shopgen validate` run reads: short text for people, JSON (schema 1) for tools.
 
 Text, by default: the unexpected findings first (all findings of one rule in one tree on one counted
-line, its hint once), then one total line per tree, then the verdict. ``-v`` lists every finding,
-the expected ones with their reasons, under its tree's line; ``-q`` prints the verdict only.
+line that ends with its hint, so a finding and its fix never sit apart), then one total line per tree,
+then the verdict. ``-v`` lists every finding, the expected ones with their reasons, under its tree's
+line, each hint on a line of its own; ``-q`` prints the verdict only.
 Severity words are styled with click (red, yellow, green); ``click.echo`` drops the styles when the
 output is not a terminal or the CLI asks for plain output (``NO_COLOR``, ``--no-color``).
 
@@ -69,24 +70,26 @@ def detail_lines(finding: Finding, tag: str = "") -> list[str]:
     return lines
 
 
-def collapsed_lines(tree: str, findings: Sequence[Finding]) -> list[str]:
-    """All findings of one rule (and severity) in one tree: one counted line, the hint once."""
+def collapsed_line(tree: str, findings: Sequence[Finding]) -> str:
+    """All findings of one rule (and severity) in one tree on one line: the finding itself when it is
+    the only one, else a count and the first names; then the hint once, on the same line."""
     tag = f"[{tree}] "
-    if len(findings) == 1:
-        return detail_lines(findings[0], tag)
-    names = list(dict.fromkeys(f.where() for f in findings))
-    unit = "files" if all(f.kind == "File" for f in findings) else "resources"
-    count = f"{len(names)} {unit}"
-    if len(names) < len(findings):  # a rule can find several fields of one resource
-        count = f"{len(findings)} findings in {count}"
-    shown = ", ".join(names[:NAMES_SHOWN])
-    more = f", … (+{len(names) - NAMES_SHOWN} more)" if len(names) > NAMES_SHOWN else ""
-    lines = [f"{_label(findings[0])} {tag}{findings[0].rule}  {count}: {shown}{more}"]
     hints = list(dict.fromkeys(f.hint for f in findings if f.hint))
+    if len(findings) == 1:
+        line = detail_lines(findings[0], tag)[0]
+    else:
+        names = list(dict.fromkeys(f.where() for f in findings))
+        unit = "files" if all(f.kind == "File" for f in findings) else "resources"
+        count = f"{len(names)} {unit}"
+        if len(names) < len(findings):  # a rule can find several fields of one resource
+            count = f"{len(findings)} findings in {count}"
+        shown = ", ".join(names[:NAMES_SHOWN])
+        more = f", … (+{len(names) - NAMES_SHOWN} more)" if len(names) > NAMES_SHOWN else ""
+        line = f"{_label(findings[0])} {tag}{findings[0].rule}  {count}: {shown}{more}"
     if hints:
         others = f" (and {len(hints) - 1} more like it: -v shows each)" if len(hints) > 1 else ""
-        lines.append(f"{HINT_INDENT}hint: {hints[0]}{others}")
-    return lines
+        line += f" — hint: {hints[0]}{others}"
+    return line
 
 
 def _unexpected_groups(reports: Mapping[str, Report]) -> list[tuple[str, list[Finding]]]:
@@ -176,7 +179,7 @@ def to_text(reports: Mapping[str, Report], *, fail_on: str = "error", verbosity:
                 lines += detail_lines(finding)
     elif verbosity == NORMAL:
         for tree, findings in _unexpected_groups(reports):
-            lines += collapsed_lines(tree, findings)
+            lines.append(collapsed_line(tree, findings))
         lines += [total_line(tree, reports[tree], widths, verbose=False) for tree in order]
     lines.append(verdict_line(reports, fail_on))
     return "\n".join(lines) + "\n"

@@ -11,7 +11,7 @@ from shopgen.render.constructs.base import Component, api_object, standard_label
 ARGOCD_NAMESPACE = "argocd"
 IN_CLUSTER = "https://kubernetes.default.svc"
 SHOP_SYNC_WAVE = "10"  # after the add-ons and their CRDs (argocd/addons/ use lower waves)
-# Cluster-scoped kinds the shop's stages render, exactly.
+# Cluster-scoped kinds the shop's stages render, exactly (extensions may add built-in ones: ShopProject).
 CLUSTER_KINDS = (
     ("", "Namespace"),
     ("scheduling.k8s.io", "PriorityClass"),
@@ -21,8 +21,20 @@ CLUSTER_KINDS = (
 
 
 class ShopProject(Component):
-    def __init__(self, scope: Construct, id: str, *, repo_url: str, namespace: str, part_of: str) -> None:
+    """``extra_cluster_kinds``: (group, kind) of the cluster-scoped kinds the extensions add."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        repo_url: str,
+        namespace: str,
+        part_of: str,
+        extra_cluster_kinds: tuple[tuple[str, str], ...] = (),
+    ) -> None:
         super().__init__(scope, id)
+        kinds = [*CLUSTER_KINDS, *(k for k in extra_cluster_kinds if k not in CLUSTER_KINDS)]
         api_object(
             self,
             api_version="argoproj.io/v1alpha1",
@@ -35,7 +47,7 @@ class ShopProject(Component):
                     "description": "The shop: one stage of the surge story at a time, from this repository only.",
                     "sourceRepos": [repo_url],
                     "destinations": [{"server": IN_CLUSTER, "namespace": namespace}],
-                    "clusterResourceWhitelist": [{"group": group, "kind": kind} for group, kind in CLUSTER_KINDS],
+                    "clusterResourceWhitelist": [{"group": group, "kind": kind} for group, kind in kinds],
                 }
             },
         )

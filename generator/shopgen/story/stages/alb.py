@@ -33,6 +33,7 @@ STAGE = Stage(
     name="alb",
     title="ALB: least outstanding requests",
     story="The ALB stops piling requests on slow targets.",
+    removes=("timeout under overload",),
     fix="The target group's load_balancing.algorithm.type becomes least_outstanding_requests.",
     why="Round robin keeps sending requests to a target that is slow (a JVM warming up, a busy pod); "
     "least outstanding requests favours the targets that answer.",

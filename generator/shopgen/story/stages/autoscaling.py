@@ -124,6 +124,7 @@ STAGE = Stage(
     name="autoscaling",
     title="Autoscaling: pods and nodes scale out with load",
     story="Pods and nodes scale out with load.",
+    removes=("no ready target",),
     fix="HPA {hpa_values}; {scaled} spec.replicas to the HPA; Karpenter {karpenter} (v1 API); a "
     "PodDisruptionBudget for each app service with 2 or more replicas; the backing stores are "
     "protected from consolidation.",

@@ -78,6 +78,8 @@ class Stage:
     # The stage's own placeholders, from the config (the exposed service, the HPA's values, ...).
     words: Callable[[Config], dict[str, str]] = lambda _: {}
     number: int = 0  # its place in the story, set by the registry
+    # The failure causes (as `shopgen simulate` names them) this stage's fix is there to remove or reduce.
+    removes: tuple[str, ...] = ()
 
     def text(self, field: str, cfg: Config) -> str:
         """``field`` (title, story, fix, why or watch) as it reads for the shop ``cfg`` declares."""

@@ -43,6 +43,7 @@ STAGE = Stage(
     name="overprovisioning",
     title="Overprovisioning: spare capacity absorbs a sudden burst",
     story="Spare capacity absorbs a sudden burst while Karpenter adds nodes.",
+    removes=("timeout under overload",),
     fix="PriorityClass `overprovisioning` (value {priority}, not the global default) and a Deployment of "
     "{pause_pods} requesting {memory} each, one per node.",
     why="Real pods preempt the pause pods at once instead of waiting for a new node; Karpenter then "

@@ -79,6 +79,7 @@ STAGE = Stage(
     name="prestop",
     title="preStop: rollouts and scale-in without 5xx",
     story="Deployments and scale-in no longer cause 5xx.",
+    removes=("draining target", "killed mid-request"),
     fix="{drain}; every app service rolls out with maxUnavailable 0.",
     why="A terminating pod keeps getting requests until the ALB has deregistered it and kube-proxy "
     "has removed its endpoint; the preStop sleep covers that time and the grace period covers the "

@@ -123,6 +123,7 @@ STAGE = Stage(
     name="readiness",
     title="Readiness: traffic only reaches pods that can serve",
     story="Traffic only reaches pods that can serve it.",
+    removes=("refused by a starting pod",),
     fix="A readinessProbe on every app service ({exposed}: {readiness}); a livenessProbe as a deadlock "
     "detector ({liveness}, timeout as readiness's) and a startupProbe with twice the start time on the "
     "liveness endpoint; the ALB health check follows the readiness endpoint and the namespace gets the pod "

@@ -4,7 +4,7 @@ externally provided Secrets, GitOps settings), built from the config by ``for_st
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -41,10 +41,23 @@ class PolicyContext:
     overprovisioning_reserve: Mapping[str, str] = field(default_factory=dict)  # resource -> per pause pod
     dependency_health_paths: tuple[str, ...] = ("/actuator/health",)
     karpenter_consolidation: bool | None = None  # None: consolidating when a stage renders such a NodePool
+    # (group, kind) AppProject shop lets Argo CD sync at cluster scope; None: no AppProject to check against
+    cluster_whitelist: frozenset[tuple[str, str]] | None = None
+    # The scope ("Cluster" or "Namespaced") a custom kind's CRD declares, None when no CRD is known
+    crd_scope: Callable[[str, str], str | None] = field(default=lambda group, kind: None)
 
     @classmethod
-    def for_stage(cls, cfg: Config, stage: str, *, extra_manifests: Iterable[Manifest] = ()) -> PolicyContext:
-        """The context of one stage of ``cfg``; ``extra_manifests`` may hold the Argo CD Application."""
+    def for_stage(
+        cls,
+        cfg: Config,
+        stage: str,
+        *,
+        extra_manifests: Iterable[Manifest] = (),
+        project: Manifest | None = None,
+        crd_scope: Callable[[str, str], str | None] | None = None,
+    ) -> PolicyContext:
+        """The context of one stage of ``cfg``; ``extra_manifests`` may hold the Argo CD Application,
+        ``project`` the AppProject the stage syncs under, ``crd_scope`` the scope of a custom kind."""
         from shopgen.story.shop import resolve
         from shopgen.story.stages import get_stage
 
@@ -57,6 +70,8 @@ class PolicyContext:
             external_secrets=external,
             replicas_ignored=frozenset(ignored_replica_targets(extra_manifests)),
             overprovisioning_reserve={"memory": cfg.overprovisioning.memory},
+            cluster_whitelist=cluster_whitelist(project) if project is not None else None,
+            crd_scope=crd_scope or (lambda group, kind: None),
         )
 
     def start_of(self, service: str) -> int:
@@ -64,3 +79,10 @@ class PolicyContext:
 
     def shutdown_of(self, service: str) -> int:
         return self.shutdown_seconds.get(service, self.default_shutdown_seconds)
+
+
+def cluster_whitelist(project: Manifest) -> frozenset[tuple[str, str]]:
+    """The (group, kind) entries of an AppProject's spec.clusterResourceWhitelist."""
+    spec = project.get("spec") if isinstance(project.get("spec"), dict) else {}
+    entries = spec.get("clusterResourceWhitelist") if isinstance(spec, dict) else None
+    return frozenset((str(e.get("group", "")), str(e.get("kind", ""))) for e in entries or [] if isinstance(e, dict))

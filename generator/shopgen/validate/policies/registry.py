@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from shopgen.validate.findings import Finding
 from shopgen.validate.manifests import Manifest, Manifests
-from shopgen.validate.policies import alb, autoscaling, overprovisioning, probes, references, shutdown
+from shopgen.validate.policies import alb, autoscaling, gitops, overprovisioning, probes, references, shutdown
 from shopgen.validate.policies.context import PolicyContext
 from shopgen.validate.rules import Rule, collect, rules_markdown
 
-CONCERNS = (shutdown, probes, alb, autoscaling, overprovisioning, references)
+CONCERNS = (shutdown, probes, alb, autoscaling, overprovisioning, references, gitops)
 
 # The order findings come in and the README's policy table shows (tests/test_ci_files.py compares
 # the README with ``policy_table_markdown``): changing it changes both.
@@ -40,6 +40,7 @@ ORDER = (
     "policy.emptydir-consolidation",
     "policy.reference",
     "policy.external-secret",
+    "policy.cluster-kind-allowed",
 )
 
 

@@ -1,0 +1,38 @@
+"""With fixed replicas (no HPA), the overload the model predicts moves one way with traffic and replicas.
+
+In a surge with fixed replicas nothing is rolled or scaled, so every error is the overload's: timeouts
+in a pod's queue, and the probes that fail under it (no ready target, liveness restarts).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+
+def fixed(shape, replicas: int):
+    workloads = tuple(replace(w, replicas=replicas) if w.name == shape.entry.service else w for w in shape.workloads)
+    return replace(shape, workloads=workloads, autoscalers=())
+
+
+def overload_errors(run, shape, rate: float) -> float:
+    return sum(run(shape, "surge", load__rate=rate, load__duration=300).tally.errors.values())
+
+
+@pytest.mark.parametrize("stage", ["baseline", "readiness", "prestop"])
+def test_more_traffic_never_gives_fewer_overload_errors(shapes, run, stage):
+    counts = [overload_errors(run, fixed(shapes[stage], 2), rate) for rate in (20, 50, 80, 120, 200, 400)]
+    assert counts == sorted(counts), counts
+    assert counts[0] == 0 and counts[-1] > 0
+
+
+@pytest.mark.parametrize("stage", ["alb", "prestop"])
+@pytest.mark.parametrize("rate", [100, 300, 600])
+def test_more_replicas_never_give_more_overload_errors(shapes, run, stage, rate):
+    # Least outstanding requests sends a replica that shares its node's CPU less traffic. (Under round
+    # robin the model predicts what clusters show: replicas packed two to a node get their equal share
+    # of traffic with half the CPU, so a fifth replica on three nodes can lose more than it adds.)
+    counts = [overload_errors(run, fixed(shapes[stage], n), rate) for n in (1, 2, 3, 5, 8)]
+    assert counts == sorted(counts, reverse=True), counts
+    assert counts[0] > counts[-1]
