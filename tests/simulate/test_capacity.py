@@ -36,3 +36,12 @@ def test_more_replicas_never_give_more_overload_errors(shapes, run, stage, rate)
     counts = [overload_errors(run, fixed(shapes[stage], n), rate) for n in (1, 2, 3, 5, 8)]
     assert counts == sorted(counts, reverse=True), counts
     assert counts[0] > counts[-1]
+
+
+def test_pods_no_node_can_take_are_named_and_get_no_traffic(shapes, run):
+    # 30 ui pods of 512Mi do not fit the three managed nodes, and the baseline has no NodePool.
+    outcome = run(fixed(shapes["baseline"], 30), "surge", load__rate=50, load__duration=120)
+    assert 0 < outcome.unscheduled["ui"] < 30
+    assert outcome.max_nodes == 3
+    # With Karpenter (prestop's NodePool) the same pods get nodes before the load begins.
+    assert "ui" not in run(fixed(shapes["prestop"], 30), "surge", load__rate=50, load__duration=120).unscheduled

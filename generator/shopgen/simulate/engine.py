@@ -44,6 +44,7 @@ class Outcome:
     max_replicas: dict[str, int]
     max_nodes: int
     timeline: list[dict] = field(default_factory=list)
+    unscheduled: dict[str, int] = field(default_factory=dict)  # pods with no node when the load begins
 
 
 class Simulation(PodLife, Controllers):
@@ -111,6 +112,7 @@ class Simulation(PodLife, Controllers):
         self._place_initial()
         self.pods = [self.cluster.new_pod(self.entry, self.revision, self.env.now) for _ in range(self.desired)]
         self._place_initial()
+        self.unscheduled = dict(sorted(Counter(p.workload.name for p in self.cluster.pending).items()))
         for node in self.cluster.nodes:
             for pod in node.pods:
                 node.images.add(pod.workload.image)
@@ -258,4 +260,5 @@ class Simulation(PodLife, Controllers):
             max_replicas=dict(self.max_replicas),
             max_nodes=self.max_nodes,
             timeline=self.timeline,
+            unscheduled=self.unscheduled,
         )

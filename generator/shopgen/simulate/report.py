@@ -43,6 +43,8 @@ def scenario_summary(outcome: Outcome, shape: StageShape) -> dict[str, Any]:
         "latency_ms": {"p50": tally.percentile(0.50), "p95": tally.percentile(0.95), "p99": tally.percentile(0.99)},
         "max_replicas": replicas,
         "max_nodes": outcome.max_nodes,
+        # Pods no node could take when the load began (no NodePool yet, or the NodePool's CPU limit).
+        "unscheduled": outcome.unscheduled,
     }
 
 
@@ -127,6 +129,14 @@ def to_json(data: dict[str, Any]) -> str:
     return json.dumps(data, indent=2, sort_keys=False) + "\n"
 
 
+def _unscheduled(pending: dict[str, int], exposed: str) -> str:
+    """`no node for 183 pods when the load begins, 2 of them ui's (svc-014, svc-015, svc-016, and 178 more)`."""
+    names = list(pending)
+    shown = ", ".join(names[:3]) + (f", and {len(names) - 3} more" if len(names) > 3 else "")
+    own = f", {pending[exposed]} of them {exposed}'s" if exposed in pending else ""
+    return f"no node for {sum(pending.values())} pods when the load begins{own} ({shown})"
+
+
 def _ms(value: float) -> str:
     return f"{value / 1000:.1f} s" if value >= 1000 else f"{value:.0f} ms"
 
@@ -149,6 +159,10 @@ def to_text(data: dict[str, Any]) -> str:
                 f"  {stage['stage']:<17}{row['requests']:>9,}{row['errors_5xx']:>9,}{_ms(lat['p50']):>9}"
                 f"{_ms(lat['p95']):>9}{_ms(lat['p99']):>9}{pods:>6}{row['max_nodes']:>6}  {causes}"
             )
+        for stage in data["stages"]:
+            row = next(s for s in stage["scenarios"] if s["scenario"] == scenario)
+            if row["unscheduled"]:
+                lines.append(f"  {stage['stage']}: {_unscheduled(row['unscheduled'], stage['exposed'])}")
         changes = [c for c in data["comparison"] if c["scenario"] == scenario]
         for change in changes:
             lines.append(
