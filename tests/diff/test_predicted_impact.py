@@ -71,3 +71,13 @@ def test_simulate_needs_against(repo: Path) -> None:
     result = run_cli("diff", "baseline", "prestop", "--simulate", "--out", repo)
     assert result.code == 2
     assert "--simulate goes with --against GIT_REF" in result.err
+
+
+def test_each_side_takes_what_no_manifest_holds_from_its_own_config(repo: Path) -> None:
+    # Bigger managed nodes change no stage manifest, only terraform: the prediction must still move,
+    # because REF is predicted with REF's node group and the working tree with its own.
+    (repo / "shopgen.yaml").write_text("platform:\n  node_group:\n    instance_types: [m5.2xlarge]\n")
+    doc = json.loads(run_cli("diff", "--against", "HEAD", "--simulate", "--format", "json", "--out", repo).out)
+    surge = next(s for s in doc["predicted_impact"]["scenarios"] if s["scenario"] == "surge")
+    assert doc["predicted_impact"]["stage"] == {"before": "baseline", "after": "baseline"}
+    assert surge["after"]["errors_5xx"] < surge["before"]["errors_5xx"]

@@ -27,12 +27,13 @@ def test_more_traffic_never_gives_fewer_overload_errors(shapes, run, stage):
     assert counts[0] == 0 and counts[-1] > 0
 
 
-@pytest.mark.parametrize("stage", ["alb", "prestop"])
+@pytest.mark.parametrize("stage", ["overprovisioning", "alb", "prestop"])
 @pytest.mark.parametrize("rate", [100, 300, 600])
 def test_more_replicas_never_give_more_overload_errors(shapes, run, stage, rate):
-    # Least outstanding requests sends a replica that shares its node's CPU less traffic. (Under round
-    # robin the model predicts what clusters show: replicas packed two to a node get their equal share
-    # of traffic with half the CPU, so a fifth replica on three nodes can lose more than it adds.)
+    # Round robin (overprovisioning) and least outstanding requests (alb, prestop), each replica on a
+    # node of its own. Where replicas must share nodes, round robin gives a replica with half a node's
+    # CPU its equal share of traffic, so a fifth replica on three nodes can lose more than it adds:
+    # what clusters show, and what the alb stage's fix is for (test_least_outstanding_requests).
     counts = [overload_errors(run, fixed(shapes[stage], n), rate) for n in (1, 2, 3, 5, 8)]
     assert counts == sorted(counts, reverse=True), counts
     assert counts[0] > counts[-1]

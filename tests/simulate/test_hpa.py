@@ -47,7 +47,7 @@ def test_scale_down_waits_for_the_300_second_stabilization_window():
     assert behavior.decide(0, 8, 8, 2, 10) == 8
     held = [behavior.decide(t, 8, 2, 2, 10) for t in range(15, 300, 15)]
     assert held == [8] * len(held)  # the highest recommendation of the last 300 s is still 8
-    assert behavior.decide(315, 8, 2, 2, 10) == 2  # 100 % per 15 s: straight to the recommendation
+    assert behavior.decide(300, 8, 2, 2, 10) == 2  # the 8 of t = 0 is out of the window (cutoff excluded)
 
 
 def test_scale_up_is_immediate_but_limited_to_max_100_percent_or_4_pods_per_15_seconds():
@@ -64,3 +64,17 @@ def test_min_and_max_replicas_bound_every_decision():
     assert behavior.decide(0, 2, 100, 2, 10) == 6
     assert behavior.decide(15, 6, 100, 2, 10) == 10
     assert Behavior().decide(0, 3, 1, 2, 10) == 2  # no history to hold it: down to minReplicas
+
+
+def test_pods_without_metrics_count_conservatively():
+    # Two pods at 200 %, two pending (no node, no metric): on scale-up the missing count as 0 %,
+    # (2 * 2.0 + 0) / 4 = 1.0: no change; on scale-down as 100 %: (2 * 0.5 + 2 * 1.0) / 4 = 0.75 -> 3.
+    pending = [MetricSample(0.0, 0.1, missing=True)] * 2
+    assert metric_recommendation(4, samples(0.2, 0.1, 2) + pending, 100) == 4
+    assert metric_recommendation(4, samples(0.05, 0.1, 2) + pending, 100) == 3
+
+
+def test_a_rebalanced_recommendation_never_goes_against_the_direction():
+    # Ready pods at 120 %, one starting: (3 * 1.2 + 0) / 4 = 0.9 -> inside the tolerance -> no change,
+    # never a scale-down while the ready pods are above target.
+    assert metric_recommendation(4, samples(0.12, 0.1, 3) + samples(0.0, 0.1, 1, ready=False), 100) == 4

@@ -48,3 +48,26 @@ def test_a_grace_period_shorter_than_prestop_plus_shutdown_kills_requests_in_fli
     assert short.tally.errors[KILLED] > 0
     long = run(with_ui(shapes["baseline"], prestop=6.0, grace=120.0), "rollout", **load)
     assert long.tally.errors[KILLED] == 0
+
+
+LONG_REQUESTS = {"request_cost__jvm": 5.0, "warmup_factor__jvm": 1.0, "load__rate": 1, "load__duration": 300}
+
+
+def test_on_the_prestop_stage_a_grace_period_too_short_for_long_requests_kills_them(shapes, run):
+    # Requests of several seconds (5 CPU-seconds each, an export, say) still run when the ALB stops
+    # sending (5 s after the delete); preStop 6 s, then SIGTERM, and SIGKILL at 7 s cuts them, where
+    # a grace period of preStop + shutdown (16 s) lets them finish.
+    short = run(with_ui(shapes["prestop"], prestop=6.0, grace=7.0), "rollout", **LONG_REQUESTS).tally.errors
+    assert short[KILLED] > 0
+    assert set(short) == {KILLED}
+    enough = run(with_ui(shapes["prestop"], prestop=6.0, grace=16.0), "rollout", **LONG_REQUESTS).tally.errors
+    assert sum(enough.values()) == 0
+
+
+def test_the_deregistration_delay_cuts_requests_still_running_when_it_ends(shapes, run):
+    # The target group drains for deregistration_delay.timeout_seconds, then closes what is left.
+    shape = shapes["prestop"]
+    none = replace(shape, entry=replace(shape.entry, deregistration_delay=0.0))
+    cut = run(none, "rollout", **LONG_REQUESTS).tally.errors
+    assert cut[DRAINING] > 0
+    assert sum(run(shape, "rollout", **LONG_REQUESTS).tally.errors.values()) == 0  # the rendered 60 s

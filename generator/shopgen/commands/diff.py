@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from shopgen import gitops
+from shopgen import gitops, yamlio
 from shopgen.commands.outcome import DIFFERENT, OK, Outcome
-from shopgen.config import load_config
+from shopgen.config import CONFIG_FILENAME, Config, defaults, load_config, parse
 from shopgen.contracts import Violation, check_contracts
 from shopgen.diff import (
     AnyDiff,
@@ -75,21 +75,40 @@ def diff_against(
     trees = ("environments/", *SHARED_TREES)
     new = {p: t for p, t in new.items() if p.startswith(trees) or p in SHARED_FILES}
     # One read of the commit, through the same size limits: the trees and the state file beside them.
-    wanted = [f"{prefix}{t.rstrip('/')}" for t in trees] + [f"{prefix}{f}" for f in (*SHARED_FILES, STATE_FILE)]
+    extra = (STATE_FILE, CONFIG_FILENAME) if simulate else (STATE_FILE,)
+    wanted = [f"{prefix}{t.rstrip('/')}" for t in trees] + [f"{prefix}{f}" for f in (*SHARED_FILES, *extra)]
     committed = gitops.read_tree(top, ref, wanted)
     old = {p[len(prefix) :]: t for p, t in committed.items()}
     state = old.pop(STATE_FILE, None)
+    ref_config = old.pop(CONFIG_FILENAME, None)
     before = active_stage_at(state, f"{ref}:{prefix}{STATE_FILE}")
     result = review(old, new, before=before, after=active, stages=stage_names())
     command = f"shopgen diff --against {ref}"
     text = _review_view(result, fmt, ref, command)
     if simulate:
-        text = _with_impact(text, fmt, ref, cfg, (before or active, old), (active, new))
+        # What no manifest holds (runtime, start-up and shutdown seconds, the node group) comes from the
+        # config of each side: REF's shopgen.yaml, or the embedded defaults when REF has none.
+        cfg_at_ref = cfg if config_path is not None else config_at(ref_config, f"{ref}:{prefix}{CONFIG_FILENAME}")
+        text = _with_impact(text, fmt, ref, (cfg_at_ref, cfg), (before or active, old), (active, new))
     return DiffResult(text, result.is_empty)
 
 
+def config_at(text: str | None, where: str) -> Config:
+    """The config committed at a ref (validated as strictly as the working tree's; its extensions are
+    not read: the trees at that ref hold them already)."""
+    if text is None:
+        return defaults()
+    data = yamlio.to_plain(yamlio.load_text(text, where), where)
+    return parse(data or {}, where)
+
+
 def _with_impact(
-    text: str, fmt: str, ref: str, cfg, before: tuple[str, dict[str, str]], after: tuple[str, dict[str, str]]
+    text: str,
+    fmt: str,
+    ref: str,
+    configs: tuple[Config, Config],
+    before: tuple[str, dict[str, str]],
+    after: tuple[str, dict[str, str]],
 ) -> str:
     """The review plus the predicted impact of the change on the active stage (both scenarios)."""
     from shopgen.simulate import Assumptions
@@ -104,11 +123,10 @@ def _with_impact(
             doc["predicted_impact"] = None
             return json.dumps(doc, indent=2) + "\n"
         return text + ("\n" if fmt == "markdown" else "") + note + "\n"
+    old_cfg, new_cfg = configs
     impact = predicted_impact(
-        (before[0], old),
-        (after[0], tree_manifests(after[1], after[0])),
-        runtime_facts(cfg),
-        node_group(cfg),
+        (before[0], old, runtime_facts(old_cfg), node_group(old_cfg)),
+        (after[0], tree_manifests(after[1], after[0]), runtime_facts(new_cfg), node_group(new_cfg)),
         Assumptions(),
     )
     if fmt == "json":

@@ -66,6 +66,7 @@ class Node:
     base_cpu: float  # requested by pods outside the shop (system, daemonsets)
     base_memory: float
     managed: bool
+    vcpus: float = 0.0  # capacity, as a NodePool's limits count it
     ready: bool = True
     pods: list[Pod] = field(default_factory=list)
     images: set[str] = field(default_factory=set)
@@ -111,6 +112,7 @@ class Pod:
     used: list = field(default_factory=list)  # (time, CPU seconds used in that tick), for metrics
     share: float = 0.0
     in_flight: float = 0.0  # requests accepted whose client still waits
+    expired: int = 0  # leading batches whose clients have given up
     accepting: bool = True  # false from SIGTERM (plus the app's delay) on
     nominated: bool = False  # Karpenter launched a node for it
     bound_at: float = 0.0  # pod start time, as the HPA reads it
@@ -153,6 +155,7 @@ class Cluster:
             base_cpu=base_cpu,
             base_memory=base_memory,
             managed=managed,
+            vcpus=vcpus,
             ready=ready,
         )
         self.nodes.append(node)

@@ -23,20 +23,27 @@ class Controllers:
         yield self.env.timeout(self.rng.uniform(0, p["hpa.sync_period"]))
         while True:
             now = self.env.now
-            pods = [x for x in self.pods if x.alive and x.deleted_at is None]
+            pods = [x for x in self.pods if x.deleted_at is None and x.phase != "gone"]
             current = self.desired
             window = p["hpa.metrics_window"]
             recommendations = []
             if auto.cpu_target is not None:
                 samples = [
-                    MetricSample(sum(u for _, u in x.used) / window, x.workload.cpu, ready=self._counts(x, now))
+                    MetricSample(
+                        sum(u for _, u in x.used) / window,
+                        x.workload.cpu,
+                        ready=self._counts(x, now),
+                        missing=x.node is None,
+                    )
                     for x in pods
                     if x.workload.cpu > 0
                 ]
                 recommendations.append(metric_recommendation(current, samples, auto.cpu_target, p["hpa.tolerance"]))
             if auto.memory_target is not None:
                 used = p.runtime("memory_used", self.entry.facts.runtime)
-                samples = [MetricSample(used * x.workload.memory, x.workload.memory) for x in pods if x.listening]
+                samples = [
+                    MetricSample(used * x.workload.memory, x.workload.memory, missing=x.node is None) for x in pods
+                ]
                 recommendations.append(metric_recommendation(current, samples, auto.memory_target, p["hpa.tolerance"]))
             if recommendations:
                 desired = self.behavior.decide(now, current, max(recommendations), auto.minimum, auto.maximum)
@@ -82,13 +89,20 @@ class Controllers:
         room = desired + surge - len(live)
         for _ in range(max(0, min(room, desired - len(new)))):
             self.pods.append(self.cluster.new_pod(self.entry, self.revision, self.env.now))
-        available = sum(1 for p in live if p.ready)
-        can_remove = available - (desired - unavailable)
-        unready_old = [p for p in old if not p.ready]
-        for pod in unready_old:  # old pods that serve nothing go first, whatever the budget
+            live.append(self.pods[-1])
+            new.append(self.pods[-1])
+        # The Deployment controller's budget (pkg/controller/deployment/rolling.go): old pods that
+        # are not ready go first, but only as far as allPods - minAvailable - new pods not ready;
+        # then ready old pods, as far as available pods exceed minAvailable.
+        min_available = desired - unavailable
+        new_unavailable = sum(1 for p in new if not p.ready)
+        cleanup = max(0, len(live) - min_available - new_unavailable)
+        unready_old = self._deletion_order([p for p in old if not p.ready])[:cleanup]
+        for pod in unready_old:
             self._delete(pod)
+        available = sum(1 for p in live if p.ready)
         ready_old = [p for p in old if p.ready]
-        for pod in self._deletion_order(ready_old)[: max(0, can_remove)]:
+        for pod in self._deletion_order(ready_old)[: max(0, available - min_available)]:
             self._delete(pod)
 
     @staticmethod
@@ -106,7 +120,7 @@ class Controllers:
 
     def _plans(self, pods: list[Pod]):
         cap = self.shape.capacity
-        used = sum(n.cpu for n in self.cluster.nodes if not n.managed)
+        used = sum(n.vcpus for n in self.cluster.nodes if not n.managed)  # a NodePool limit counts capacity
         room = (cap.cpu_limit if cap else 0.0) - used
         p = self.params
         overhead_cpu = p["node.daemonset_cpu"] + (cap.system_reserved_cpu if cap else 0.0)

@@ -58,7 +58,9 @@ class Simulation(PodLife, Controllers):
     ) -> None:
         self.shape, self.params, self.scenario = shape, params, scenario
         self.node_group = node_group
-        self.rng = random.Random(f"{seed}:{shape.stage}:{scenario}")
+        # Common random numbers: every stage of a scenario draws the same start-up times, probe phases
+        # and launch times, so what differs between two stages' predictions is what their objects change.
+        self.rng = random.Random(f"{seed}:{scenario}")
         self.env = simpy.Environment(initial_time=-params["rollout.warm_up"] if scenario == ROLLOUT else 0.0)
         self.cluster = Cluster()
         self.tally = Tally()
@@ -174,10 +176,12 @@ class Simulation(PodLife, Controllers):
         cost = self.params.runtime("request_cost", kind)
         factor = self.params.runtime("warmup_factor", kind)
         warmup = self.params.runtime("warmup_seconds", kind)
+        warm_up = Tally()  # the rollout scenario's minutes before t = 0: served, not counted
         while self.env.now < end:
             now = self.env.now
             self.counting = now >= 0
-            tally = self.tally if self.counting else Tally()
+            tally = self.tally if self.counting else warm_up
+            self._close_drained(now)
             targets = self._routable()
             self._update_shares({t.pod.uid for t in targets})
             self._carry += self._rate(now) * dt
@@ -194,13 +198,21 @@ class Simulation(PodLife, Controllers):
                 else:
                     age = now - pod.up_since
                     slow = 1.0 + (factor - 1.0) * max(0.0, 1.0 - age / warmup) if warmup > 0 else 1.0
-                    traffic.enqueue(pod, count, cost * slow, now, timeout, tally)
+                    traffic.enqueue(pod, count, cost * slow, now, tally)
             for pod in self.pods:
                 if pod.alive and pod.node is not None:
-                    used = traffic.serve(pod, dt, tally)
+                    used = traffic.serve(pod, now, dt, timeout)
                     pod.used.append((now, used))
             self._observe(now)
             yield self.env.timeout(dt)
+
+    def _close_drained(self, now: float) -> None:
+        """A target whose deregistration delay is over is gone from the ALB: what it still held fails."""
+        for uid, target in list(self.targets.items()):
+            if target.state == "draining" and target.drained_at is not None and target.drained_at <= now:
+                if target.pod.alive:
+                    traffic.fail_waiting(target.pod, traffic.DRAINING)
+                del self.targets[uid]
 
     def _update_shares(self, routed: set[int]) -> None:
         """CPU share of each serving pod with work: the node's CPU that nothing else uses, split by
@@ -235,10 +247,10 @@ class Simulation(PodLife, Controllers):
                 }
             )
         for pod in self.pods:
-            if pod.used and pod.used[0][0] < now - self.params["hpa.metrics_window"]:
+            if pod.used and pod.used[0][0] <= now - self.params["hpa.metrics_window"]:
                 cut = 0
                 horizon = now - self.params["hpa.metrics_window"]
-                while cut < len(pod.used) and pod.used[cut][0] < horizon:
+                while cut < len(pod.used) and pod.used[cut][0] <= horizon:
                     cut += 1
                 del pod.used[:cut]
 
@@ -253,6 +265,8 @@ class Simulation(PodLife, Controllers):
             self.env.process(self._rollout(self.params["rollout.at"]))
         self.env.process(self._load(duration))
         self.env.run(until=duration)
+        # Requests still waiting when the load stops: neither answered nor failed.
+        self.tally.in_flight_at_end = sum(traffic.waiting(p, self.tally) for p in self.pods if p.alive)
         return Outcome(
             stage=self.shape.stage,
             scenario=self.scenario,

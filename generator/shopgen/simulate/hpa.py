@@ -14,11 +14,16 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class MetricSample:
-    """One metric of one pod: usage and request in the same unit (CPU cores, bytes)."""
+    """One metric of one pod: usage and request in the same unit (CPU cores, bytes).
+
+    ``ready`` False: a pod not yet ready (its CPU is not trusted); ``missing``: no metric at all (a
+    pod without a node yet).
+    """
 
     usage: float
     request: float
     ready: bool = True
+    missing: bool = False
 
 
 def metric_recommendation(
@@ -26,27 +31,41 @@ def metric_recommendation(
 ) -> int:
     """desiredReplicas = ceil(currentReplicas * currentMetricValue / desiredMetricValue).
 
-    Utilization is averaged over ready pods; within ``tolerance`` of 1.0 nothing changes. When the
-    ratio says scale up, pods that are not yet ready count as using 0 % (so a scale-up does not
-    overshoot while new pods start), and the ratio is recomputed; if that flips the direction or
-    falls inside the tolerance, nothing changes.
+    Utilization is averaged over ready pods; within ``tolerance`` of 1.0 nothing changes. Then, as
+    the controller does, conservatively: pods without a metric count as using 100 % of their request
+    when the ratio says scale down and 0 % when it says scale up; when it says scale up, pods not yet
+    ready count as 0 % too. If that flips the direction or falls inside the tolerance, or the new count
+    goes against the direction, nothing changes.
     """
-    if current <= 0 or not samples:
+    ready = [s for s in samples if s.ready and not s.missing]
+    if current <= 0 or not ready:
         return current
     target = target_utilization / 100.0
-    ready = [s for s in samples if s.ready]
-    if not ready:
-        return current
     ratio = _utilization(ready) / target
-    if abs(1.0 - ratio) <= tolerance:
-        return current
-    unready = [s for s in samples if not s.ready]
-    if ratio > 1.0 and unready:
-        ratio = _utilization(ready + [MetricSample(0.0, s.request) for s in unready]) / target
-        if ratio <= 1.0 or abs(1.0 - ratio) <= tolerance:
+    missing = [s for s in samples if s.missing]
+    unready = [s for s in samples if not s.ready and not s.missing]
+    scale_up_with_unready = bool(unready) and ratio > 1.0
+    if not scale_up_with_unready and not missing:
+        if abs(1.0 - ratio) <= tolerance:
             return current
-        return math.ceil(ratio * len(samples))
-    return math.ceil(ratio * len(ready))
+        return _ceil(ratio * len(ready))
+    counted = list(ready)
+    if missing:
+        counted += [MetricSample(s.request if ratio < 1.0 else 0.0, s.request) for s in missing]
+    if scale_up_with_unready:
+        counted += [MetricSample(0.0, s.request) for s in unready]
+    new_ratio = _utilization(counted) / target
+    if abs(1.0 - new_ratio) <= tolerance or (ratio < 1.0 < new_ratio) or (new_ratio < 1.0 < ratio):
+        return current
+    replicas = _ceil(new_ratio * len(counted))
+    if (new_ratio < 1.0 and replicas > current) or (new_ratio > 1.0 and replicas < current):
+        return current
+    return replicas
+
+
+def _ceil(value: float) -> int:
+    """ceil of a ratio the controller computes in whole millicores: 0.75 * 4 is 3, not 3.0000000000000004."""
+    return math.ceil(round(value, 9))
 
 
 def _utilization(samples: Sequence[MetricSample]) -> float:
@@ -72,13 +91,13 @@ class Behavior:
         """The replicas to set now, from the raw recommendation and this HPA's history."""
         self._history.append((now, recommendation))
         horizon = max(self.scale_down_stabilization, self.scale_up_stabilization)
-        self._history = [(t, r) for t, r in self._history if now - t <= horizon]
+        self._history = [(t, r) for t, r in self._history if now - t < horizon or t == now]
         stabilized = current
         if recommendation > current:
-            window = [r for t, r in self._history if now - t <= self.scale_up_stabilization]
+            window = [r for t, r in self._history if now - t < self.scale_up_stabilization or t == now]
             stabilized = max(current, min(window)) if window else recommendation
         elif recommendation < current:
-            window = [r for t, r in self._history if now - t <= self.scale_down_stabilization]
+            window = [r for t, r in self._history if now - t < self.scale_down_stabilization]
             stabilized = min(current, max(window))
         # Rate limits look back one period (a change exactly one period ago is outside it).
         self._changes = [(t, r) for t, r in self._changes if now - t < self.period]

@@ -64,18 +64,17 @@ def _side(shape: StageShape, group: NodeGroup, params: Assumptions, scenario: st
     return Side(sum(by_cause.values()), 0, outcome.tally.percentile(0.99), outcome.max_nodes, by_cause)
 
 
-def predicted_impact(
-    before: tuple[str, Iterable[Mapping[str, Any]]],
-    after: tuple[str, Iterable[Mapping[str, Any]]],
-    facts: Mapping[str, RuntimeFacts],
-    group: NodeGroup,
-    params: Assumptions,
-    seed: int = 1,
-) -> Impact:
-    """Both scenarios on the active stage's objects before and after (same seed, same assumptions)."""
-    old, new = stage_shape(before[0], before[1], facts), stage_shape(after[0], after[1], facts)
+Side_ = tuple[str, Iterable[Mapping[str, Any]], Mapping[str, RuntimeFacts], NodeGroup]
+
+
+def predicted_impact(before: Side_, after: Side_, params: Assumptions, seed: int = 1) -> Impact:
+    """Both scenarios on the active stage before and after: (stage, its objects, the declarations'
+    facts, the node group) per side; same seed, same assumptions."""
+    old = stage_shape(before[0], before[1], before[2])
+    new = stage_shape(after[0], after[1], after[2])
     scenarios = tuple(
-        ScenarioImpact(s, _side(old, group, params, s, seed), _side(new, group, params, s, seed)) for s in SCENARIOS
+        ScenarioImpact(s, _side(old, before[3], params, s, seed), _side(new, after[3], params, s, seed))
+        for s in SCENARIOS
     )
     return Impact(before[0], after[0], scenarios)
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from shopgen.simulate import traffic
 from shopgen.simulate.cluster import Pod
-from shopgen.simulate.traffic import Tally, Target
+from shopgen.simulate.traffic import Target
 
 if TYPE_CHECKING:
     pass
@@ -29,7 +29,7 @@ class PodLife:
             return
         if pull:
             yield self.env.timeout(self.params["pod.image_pull"])
-        if pod.life != life or pod.phase != "starting":
+        if pod.life != life or pod.phase != "starting" or pod.deleted_at is not None:
             return
         pod.phase = "running"
         self.env.process(self._probes(pod, life))
@@ -95,7 +95,7 @@ class PodLife:
 
     def _restart(self, pod: Pod, cause: str | None) -> None:
         """The kubelet restarts the container: what it held fails; it starts again on the same node."""
-        traffic.kill(pod, cause or traffic.LIVENESS, self.tally if self.counting else Tally())
+        traffic.kill(pod, cause or traffic.LIVENESS)
         pod.restarts += 1
         pod.listening = pod.started = False
         self._set_containers_ready(pod, False)
@@ -162,8 +162,7 @@ class PodLife:
     def _terminate(self, pod: Pod):
         """Endpoint removal and deregistration start with preStop; SIGTERM after it; SIGKILL at grace."""
         w, p = pod.workload, self.params
-        was_running = pod.phase == "running"
-        pod.phase = "terminating" if was_running else pod.phase
+        pod.phase = "terminating"  # a pod still pulling its image or starting stops starting too
         pod.ready = False
         pod.containers_ready = False
         self.env.process(self._lbc_sync(pod))
@@ -176,10 +175,10 @@ class PodLife:
         yield self.env.timeout(min(p["pod.stop_accepting_after_sigterm"], kill_at - sigterm))
         pod.accepting = False
         exit_at = start + sigterm + w.facts.shutdown_seconds
-        while self.env.now < start + kill_at and (self.env.now < exit_at or pod.backlog > 0):
+        while self.env.now < start + kill_at and (self.env.now < exit_at or pod.batches):
             yield self.env.timeout(min(p["sim.tick"], start + kill_at - self.env.now))
         if pod.backlog > 0 or pod.batches:
-            traffic.kill(pod, traffic.KILLED, self.tally if self.counting else Tally())
+            traffic.kill(pod, traffic.KILLED)
         pod.phase, pod.listening = "gone", False
         self.cluster.unbind(pod)
         self._reconcile()

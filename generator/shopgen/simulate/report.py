@@ -45,6 +45,9 @@ def scenario_summary(outcome: Outcome, shape: StageShape) -> dict[str, Any]:
         "max_nodes": outcome.max_nodes,
         # Pods no node could take when the load began (no NodePool yet, or the NodePool's CPU limit).
         "unscheduled": outcome.unscheduled,
+        # Requests still waiting when the load stopped: requests = answered + errors + these.
+        "in_flight_at_end": round(tally.in_flight_at_end),
+        "answered": round(tally.answered),
     }
 
 
@@ -68,7 +71,9 @@ class Change:
     def verb(self) -> str:
         if self.after == 0:
             return "removed"
-        return "reduced" if self.after < self.before else "added"
+        if self.before == 0:
+            return "introduced"
+        return "reduced" if self.after < self.before else "increased"
 
 
 def comparison(stages: Sequence[dict[str, Any]]) -> list[Change]:
@@ -210,6 +215,12 @@ def to_markdown(data: dict[str, Any]) -> str:
                 f"{row['max_nodes']} | {causes} |"
             )
         lines.append("")
+        for stage in data["stages"]:
+            row = next(s for s in stage["scenarios"] if s["scenario"] == scenario)
+            if row["unscheduled"]:
+                lines.append(f"- {stage['stage']}: {_unscheduled(row['unscheduled'], stage['exposed'])}")
+        if lines[-1] != "":
+            lines.append("")
     changes = data["comparison"]
     if changes:
         lines += ["<details><summary>What each stage's fix changed</summary>", ""]

@@ -8,7 +8,6 @@ model reports by more than a tick's worth while keeping 1.2 million requests che
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -25,8 +24,6 @@ CAUSES = (NO_TARGET, STARTING, OVERLOAD, KILLED, LIVENESS, DRAINING)
 # target); a request the shop does not answer in time fails as a timeout the ALB would answer 504.
 STATUS = {NO_TARGET: 503, STARTING: 502, OVERLOAD: 504, KILLED: 502, LIVENESS: 502, DRAINING: 502}
 
-_BUCKET = 1.02  # latency histogram: 2 % wide buckets
-
 
 @dataclass
 class Target:
@@ -36,17 +33,18 @@ class Target:
     state: str = "initial"  # initial -> healthy / unhealthy; draining once deregistered
     passes: int = 0
     fails: int = 0
-    drained_at: float | None = None
+    drained_at: float | None = None  # when the deregistration delay ends and the ALB cuts what is left
 
 
 @dataclass
 class Tally:
-    """What the client saw in one scenario."""
+    """What the client saw in one scenario (or, for the rollout's warm-up, what nobody counts)."""
 
     requests: float = 0.0
     answered: float = 0.0
     errors: Counter = field(default_factory=Counter)
-    latency: Counter = field(default_factory=Counter)  # bucket -> requests
+    latency: Counter = field(default_factory=Counter)  # whole milliseconds -> requests
+    in_flight_at_end: float = 0.0
 
     def fail(self, cause: str, count: float) -> None:
         if count > 0:
@@ -54,7 +52,11 @@ class Tally:
 
     def answer(self, seconds: float, count: float) -> None:
         self.answered += count
-        self.latency[_bucket(seconds)] += count
+        self.latency[round(seconds * 1000)] += count
+
+    def time_out(self, timeout: float, count: float) -> None:
+        self.fail(OVERLOAD, count)
+        self.latency[round(timeout * 1000)] += count
 
     def percentile(self, q: float) -> float:
         """The q-quantile of answered and timed-out requests' latency, in milliseconds."""
@@ -62,15 +64,22 @@ class Tally:
         if total <= 0:
             return 0.0
         seen = 0.0
-        for bucket in sorted(self.latency):
-            seen += self.latency[bucket]
+        for ms in sorted(self.latency):
+            seen += self.latency[ms]
             if seen >= q * total - 1e-9:
-                return round(_BUCKET**bucket * 1000.0, 1)
-        return round(_BUCKET ** max(self.latency) * 1000.0, 1)
+                return float(ms)
+        return float(max(self.latency))
 
 
-def _bucket(seconds: float) -> int:
-    return math.floor(math.log(max(seconds, 1e-4)) / math.log(_BUCKET))
+@dataclass(slots=True)
+class Batch:
+    """Requests that reached a pod in one tick: they leave its queue together."""
+
+    end: float  # the pod's cumulative work done when the batch is done
+    count: float  # requests whose client still waits (0 once they gave up or were failed)
+    arrival: float
+    tally: Tally
+    earliest: float  # a request runs on one thread: it takes at least its cost on one core
 
 
 def split(amount: float, targets: list[Target], least_outstanding: bool) -> list[tuple[Target, float]]:
@@ -95,52 +104,80 @@ def split(amount: float, targets: list[Target], least_outstanding: bool) -> list
     return [(t, max(0.0, level - levels[i])) for i, t in enumerate(ordered) if i < count]
 
 
-def enqueue(pod: Pod, count: float, cost: float, now: float, timeout: float, tally: Tally) -> None:
+def enqueue(pod: Pod, count: float, cost: float, now: float, tally: Tally) -> None:
     """``count`` requests reach a pod that accepts them: they queue behind its backlog."""
     if count <= 0:
         return
-    share = max(pod.share, 1e-6)
-    work = count * cost
-    latency = (pod.backlog + work / 2.0 + cost) / share
-    pod.backlog += work
-    end = pod.done + pod.backlog
-    if latency > timeout:
-        # The client gives up; the pod does not know and still does the work.
-        tally.fail(OVERLOAD, count)
-        tally.latency[_bucket(timeout)] += count
-        pod.batches.append([end, 0.0, latency])
-        return
-    pod.batches.append([end, count, latency])
+    pod.backlog += count * cost
+    earliest = now + cost / min(1.0, max(pod.share, 1e-6))
+    pod.batches.append(Batch(pod.done + pod.backlog, count, now, tally, earliest))
     pod.in_flight += count
 
 
-def serve(pod: Pod, dt: float, tally: Tally) -> float:
-    """One tick of work on the pod's queue; returns the CPU seconds used."""
-    used = min(pod.backlog, max(pod.share, 0.0) * dt)
+def serve(pod: Pod, now: float, dt: float, timeout: float) -> float:
+    """One tick of work on the pod's queue; returns the CPU seconds used.
+
+    A batch is answered when the pod finishes it, at the latency it really had; a client whose
+    request is not answered ``timeout`` after it was sent gives up (the pod still does the work).
+    """
+    share = max(pod.share, 0.0)
+    before = pod.done
+    used = min(pod.backlog, share * dt)
     pod.backlog -= used
     pod.done += used
     batches = pod.batches
     finished = 0
-    while finished < len(batches) and batches[finished][0] <= pod.done + 1e-12:
-        _, count, latency = batches[finished]
-        if count:
-            tally.answer(latency, count)
-            pod.in_flight -= count
+    while (
+        finished < len(batches)
+        and batches[finished].end <= pod.done + 1e-12
+        and batches[finished].earliest <= now + dt + 1e-12
+    ):
+        batch = batches[finished]
+        if batch.count:
+            at = max(now + ((batch.end - before) / share if share > 0 else dt), batch.earliest)
+            latency = max(at - batch.arrival, 0.0)
+            if latency > timeout:
+                batch.tally.time_out(timeout, batch.count)
+            else:
+                batch.tally.answer(latency, batch.count)
+            pod.in_flight -= batch.count
         finished += 1
     if finished:
         del batches[:finished]
+        pod.expired = max(0, pod.expired - finished)
+    # Batches arrive in order, so the ones whose clients have given up are the oldest.
+    while pod.expired < len(batches) and batches[pod.expired].arrival + timeout <= now + dt:
+        batch = batches[pod.expired]
+        if batch.count:
+            batch.tally.time_out(timeout, batch.count)
+            pod.in_flight -= batch.count
+            batch.count = 0.0
+        pod.expired += 1
     if pod.backlog <= 1e-12:
         pod.backlog = 0.0
-        pod.in_flight = max(0.0, pod.in_flight) if batches else 0.0
     return used
 
 
-def kill(pod: Pod, cause: str, tally: Tally) -> None:
+def fail_waiting(pod: Pod, cause: str) -> None:
+    """Every request the pod holds fails for its client (the work, if any, stays the pod's)."""
+    for batch in pod.batches:
+        if batch.count:
+            batch.tally.fail(cause, batch.count)
+            batch.count = 0.0
+    pod.in_flight = 0.0
+
+
+def kill(pod: Pod, cause: str) -> None:
     """The container dies: every request it holds fails, its queue is gone."""
-    tally.fail(cause, sum(b[1] for b in pod.batches))
+    fail_waiting(pod, cause)
     pod.batches.clear()
     pod.backlog = 0.0
-    pod.in_flight = 0.0
+    pod.expired = 0
+
+
+def waiting(pod: Pod, tally: Tally) -> float:
+    """Requests of ``tally`` the pod still holds."""
+    return sum(b.count for b in pod.batches if b.tally is tally)
 
 
 def probe_latency(pod: Pod, probe_cost: float) -> float:
