@@ -4,6 +4,7 @@ validated and diffed like shopgen's own objects, and a patch that matches nothin
 from __future__ import annotations
 
 import copy
+import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -381,3 +382,117 @@ def test_strategic_merge_agrees_with_kubectl_kustomize(tmp_path: Path, rendered:
     theirs = yaml.safe_load(out.stdout)
     ours = strategic_merge(yaml.safe_load(deployment_text), yaml.safe_load(LABEL_AND_ENV))
     assert ours == theirs
+
+
+# --- untrusted extension files: refused at load, before anything is written ---------------------
+
+
+def snapshot(root: Path) -> tuple[dict[str, bytes | None], list[str]]:
+    """Every file and folder under root (a folder maps to None), and the journal folder's entries."""
+    tree = {str(p.relative_to(root)): (p.read_bytes() if p.is_file() else None) for p in sorted(root.rglob("*"))}
+    state = sorted(str(p) for p in Path(os.environ["SHOPGEN_STATE_DIR"]).rglob("*"))
+    return tree, state
+
+
+def refused(root: Path, *words: str) -> None:
+    before = snapshot(root)
+    result = run_cli("synth", "--out", root)
+    assert result.code == 2, result.err
+    for word in words:
+        assert word in result.err, result.err
+    assert snapshot(root) == before  # no file, no folder, no journal
+
+
+def test_a_clone_at_another_path_is_up_to_date(tmp_path: Path, git_env: dict[str, str]) -> None:
+    first = standard(tmp_path / "first")
+    git(first, "init", "-q", "-b", "main")
+    assert run_cli("synth", "--out", first).code == 0
+    git(first, "add", "-A")
+    git(first, "commit", "-qm", "render with extensions")
+    git(tmp_path, "clone", "-q", str(first), str(tmp_path / "elsewhere"))
+    result = run_cli("synth", "--check", "--out", tmp_path / "elsewhere")
+    assert result.code == 0, result.err
+
+
+ONE_OBJECT = "extensions:\n  alb:\n    resources: [extensions/x.yaml]\n"
+LONG = "a" * 253
+
+
+@pytest.mark.parametrize(
+    ("obj", "words"),
+    [
+        (f"kind: ConfigMap\nmetadata: {{name: {LONG}}}", ["file name", f"configmap-{LONG}.yaml", "255 bytes"]),
+        ("kind: ConfigMap\nmetadata: {name: a/b}", ["metadata.name 'a/b'", "DNS-1123 subdomain"]),
+        ("kind: ConfigMap\nmetadata: {name: ..}", ["metadata.name '..'"]),
+        ("kind: ConfigMap\nmetadata: {name: Team_Config}", ["metadata.name 'Team_Config'", "DNS-1123 subdomain"]),
+        ("kind: ../ConfigMap\nmetadata: {name: team}", ["kind '../ConfigMap'", "identifier"]),
+        ("kind: ClusterRole\nmetadata: {name: ../x}", ["metadata.name '../x'", "'/'"]),
+        (
+            "kind: ConfigMap\nmetadata: {name: team, namespace: kube-system}",
+            ["metadata.namespace kube-system", "AppProject shop only deploys into namespace shop"],
+        ),
+        ("kind: ClusterRole\nmetadata: {name: team, namespace: shop}", ["ClusterRole is cluster-scoped"]),
+    ],
+    ids=["too-long", "slash", "dotdot", "not-dns", "kind", "rbac-slash", "other-namespace", "cluster-namespace"],
+)
+def test_a_resource_whose_identity_cannot_land_is_refused_at_load(tmp_path: Path, obj: str, words: list[str]) -> None:
+    api = "rbac.authorization.k8s.io/v1" if "ClusterRole" in obj else "v1"
+    root = write_root(tmp_path, ONE_OBJECT, {"x.yaml": f"apiVersion: {api}\n{obj}\n"})
+    refused(root, "extensions.alb.resources[0]", "extensions/x.yaml", *words)
+    assert not (root / "environments").exists()
+
+
+def test_names_shopgen_cannot_file_are_refused_and_no_namespace_is_the_shops(tmp_path: Path) -> None:
+    root = write_root(tmp_path, ONE_OBJECT, {"x.yaml": CLUSTER_ROLE.replace("shop-reader", "shop:reader")})
+    refused(root, "extensions.alb.resources[0]: extensions/x.yaml", "metadata.name 'shop:reader'", "file")
+    config_map = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: team}\ndata: {a: b}\n"
+    (root / "extensions/x.yaml").write_text(config_map)
+    assert run_cli("synth", "--out", root).code == 0
+    assert "namespace" not in doc(root / "environments/alb/extensions/configmap-team.yaml")["metadata"]
+
+
+def test_a_repointed_symlinked_extension_is_noticed(tmp_path: Path) -> None:
+    root = write_root(
+        tmp_path,
+        "extensions:\n  autoscaling:\n    patches:\n      - path: extensions/a.yaml\n",
+        {"one.yaml": LABEL_AND_ENV, "two.yaml": LABEL_AND_ENV.replace('"on"', '"off"')},
+    )
+    (root / "extensions/a.yaml").symlink_to("one.yaml")
+    assert run_cli("synth", "--out", root).code == 0
+    assert "no change" in run_cli("synth", "--out", root).err  # remembered
+    (root / "extensions/a.yaml").unlink()
+    (root / "extensions/a.yaml").symlink_to("two.yaml")  # ln -sfn two.yaml extensions/a.yaml
+    check = run_cli("synth", "--check", "--out", root)
+    assert check.code == 1 and "update environments/autoscaling/ui/deployment-ui.yaml" in check.err, check.err
+    again = run_cli("synth", "--out", root)
+    assert again.code == 0 and "no change" not in again.err
+    assert ui_container(doc(root / "environments/autoscaling/ui/deployment-ui.yaml"))["env"][0]["value"] == "off"
+
+
+SMP_UI = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ui\n"
+POD = "spec: {{template: {{spec: {{{}}}}}}}\n"
+
+
+@pytest.mark.parametrize(
+    ("patch", "target", "words"),
+    [
+        ("- {op: replace, path: /metadata/name, value: catalog}", True, ["metadata.name from ui to catalog"]),
+        (SMP_UI + "  $patch: replace\n  labels: {a: b}\n", False, ["metadata.name from ui to (none)"]),
+        ("- {op: replace, path: /metadata/namespace, value: kube-system}", True, ["metadata.namespace from shop"]),
+        ("- {op: replace, path: /kind, value: StatefulSet}", True, ["kind from Deployment to StatefulSet"]),
+        ("- {op: replace, path: /apiVersion, value: extensions/v1beta1}", True, ["group from apps to extensions"]),
+        ("- {op: remove, path: /kind}", True, ["kind from Deployment to (none)"]),
+        ("$patch: replace\nspec: {}\n", True, ["kind from Deployment to (none)"]),
+        (POD.format("containers: [{name: {a: 1}}]"), True, ["merge key 'name'", "a string or a number"]),
+        (POD.format("tolerations: [{$patch: delete}]"), True, ["$patch: delete needs a list merged by key (con"]),
+    ],
+    ids=["rename", "metadata-replace", "namespace", "kind", "group", "remove-kind", "top-replace", "key", "delete"],
+)
+def test_a_patch_never_changes_an_objects_identity_nor_crashes(
+    tmp_path: Path, patch: str, target: bool, words: list[str]
+) -> None:
+    config = "extensions:\n  alb:\n    patches:\n      - path: extensions/p.yaml\n"
+    if target:
+        config += "        target: {kind: Deployment, name: ui}\n"
+    root = write_root(tmp_path, config, {"p.yaml": patch})
+    refused(root, "extensions.alb.patches[0] (extensions/p.yaml)", *words)

@@ -37,8 +37,8 @@ class SynthResult:
     checked: bool
     files: dict[str, str]  # everything this run rendered (the fast path remembers their hashes)
     completed: str | None = None  # what an interrupted run left and this one completed first
-    # (absolute path, sha256) of every extension file the render read: the no-change path rechecks them
-    inputs: tuple[tuple[str, str], ...] = ()
+    # (config-relative path, resolved file, sha256) of every extension file read: the no-change path rechecks them
+    inputs: tuple[tuple[str, str, str], ...] = ()
     notes: dict[str, str] = field(default_factory=dict)  # stage -> its extensions line, under its summary line
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, Literal
@@ -109,7 +110,8 @@ class ExtensionPatch:
 class LoadedExtensions:
     resources: tuple[ExtensionResource, ...]
     patches: tuple[ExtensionPatch, ...]
-    inputs: tuple[tuple[str, str], ...]  # (absolute path, sha256 of its bytes) of every file read
+    # (path as the config names it, the file it resolved to, sha256 of its bytes) of every file read
+    inputs: tuple[tuple[str, str, str], ...]
 
     def applying(self, stage: str) -> tuple[list[ExtensionResource], list[ExtensionPatch]]:
         """The resources and patches of ``stage`` and every earlier stage, in story order."""
@@ -120,32 +122,38 @@ class LoadedExtensions:
         return [r for r in self.resources if r.stage in upto], [p for p in self.patches if p.stage in upto]
 
     def digest(self) -> str:
-        """One hash of every file's place and bytes: the config hash and the no-change cache use it."""
-        return hashlib.sha256(json.dumps(self.inputs).encode()).hexdigest()
+        """One hash of every file's config-relative path and bytes, for the committed config hash: the
+        same in every clone, wherever it is (the absolute paths serve only the local no-change cache)."""
+        return hashlib.sha256(json.dumps([[rel, sha] for rel, _, sha in self.inputs]).encode()).hexdigest()
 
 
 def load_extensions(
-    extensions: dict[str, StageExtensions], base: Path, source: str, raw: Any = None
+    extensions: dict[str, StageExtensions], base: Path, source: str, raw: Any = None, *, namespace: str = "shop"
 ) -> LoadedExtensions:
-    """Read every file ``extensions`` names (relative to ``base``); errors name the field and the file."""
+    """Read every file ``extensions`` names (relative to ``base``); errors name the field and the file.
+
+    Every resource is checked here, before anything is written: its kind and name make a file name
+    shopgen owns, and it deploys into ``namespace`` (the shop's, the only one AppProject shop allows).
+    """
     from shopgen.story.stages import stage_names
 
     resources: list[ExtensionResource] = []
     patches: list[ExtensionPatch] = []
-    inputs: dict[str, str] = {}
+    inputs: dict[str, tuple[str, str]] = {}
     for stage in (s for s in stage_names() if s in extensions):  # story order
         ext = extensions[stage]
         for i, rel in enumerate(ext.resources):
             where = _Where(source, raw, stage, "resources", i, rel)
             for doc in _documents(base, rel, where, inputs):
-                _check_object(doc, where)
+                _check_object(doc, where, namespace)
                 resources.append(ExtensionResource(stage, where.field, rel, json.dumps(doc, sort_keys=True)))
         for j, decl in enumerate(ext.patches):
             where = _Where(source, raw, stage, "patches", j, decl.path)
             docs = _documents(base, decl.path, where, inputs)
             for doc in docs:
                 patches.append(_patch(doc, decl, where, several=len(docs) > 1))
-    return LoadedExtensions(tuple(resources), tuple(patches), tuple(sorted(inputs.items())))
+    read = tuple((rel, target, sha) for rel, (target, sha) in sorted(inputs.items()))
+    return LoadedExtensions(tuple(resources), tuple(patches), read)
 
 
 @dataclass(frozen=True)
@@ -170,7 +178,7 @@ class _Where:
         return ConfigError(f"{where}: {self.field}: {self.file}: {message}")
 
 
-def _documents(base: Path, rel: str, where: _Where, inputs: dict[str, str]) -> list[Any]:
+def _documents(base: Path, rel: str, where: _Where, inputs: dict[str, tuple[str, str]]) -> list[Any]:
     """The YAML documents of one named file, read bounded from inside ``base`` only."""
     from shopgen import untrusted, yamlio
 
@@ -184,7 +192,7 @@ def _documents(base: Path, rel: str, where: _Where, inputs: dict[str, str]) -> l
         raise where.error(str(exc).removeprefix(f"{target}: ")) from None
     if data is None:
         raise where.error(f"file not found (looked for {target})")
-    inputs[str(target)] = hashlib.sha256(data).hexdigest()
+    inputs[rel] = (str(target), hashlib.sha256(data).hexdigest())
     try:
         text = data.decode("utf-8")
         docs = [yamlio.to_plain(doc, rel) for doc in yamlio.load_manifests(text, rel)]
@@ -199,18 +207,57 @@ def _documents(base: Path, rel: str, where: _Where, inputs: dict[str, str]) -> l
     return docs
 
 
-def _check_object(doc: Any, where: _Where) -> None:
+# Kubernetes' names: a DNS-1123 subdomain for most kinds; RBAC's only refuse '/', '%', '.' and '..'.
+_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+_KIND = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+_RBAC = "rbac.authorization.k8s.io"
+_SUBDOMAIN_HELP = "a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', at most 253 characters"
+NAME_BYTES = 255  # the longest file name most file systems take
+
+
+def _check_object(doc: Any, where: _Where, shop_namespace: str) -> None:
+    from shopgen.story.kinds import api_group, builtin_cluster_scoped
+
     if not isinstance(doc, dict):
         raise where.error(f"a resource must be a Kubernetes object (a mapping), not a {type(doc).__name__}")
     for key in ("apiVersion", "kind"):
         if not isinstance(doc.get(key), str) or not doc[key]:
             raise where.error(f"a resource needs {key} (a string)")
+    kind = doc["kind"]
+    if not _KIND.fullmatch(kind):
+        raise where.error(f"kind {kind!r} must be a plain identifier (letters and digits, e.g. ConfigMap)")
     metadata = doc.get("metadata")
     if not isinstance(metadata, dict) or not isinstance(metadata.get("name"), str) or not metadata["name"]:
-        raise where.error(f"{doc['kind']}: a resource needs metadata.name (a string)")
+        raise where.error(f"{kind}: a resource needs metadata.name (a string)")
+    name = metadata["name"]
+    subdomain = len(name) <= 253 and _DNS_SUBDOMAIN.fullmatch(name) is not None
+    if api_group(doc["apiVersion"]) == _RBAC:
+        if "/" in name or "%" in name or name in (".", ".."):
+            raise where.error(f"{kind}: metadata.name {name!r} may not hold '/' or '%' nor be '.' or '..' (Kubernetes)")
+        if not subdomain:
+            raise where.error(
+                f"{kind}: metadata.name {name!r}: shopgen names its file after it, so it is {_SUBDOMAIN_HELP}"
+            )
+    elif not subdomain:
+        raise where.error(f"{kind}: metadata.name {name!r} must be {_SUBDOMAIN_HELP} (Kubernetes)")
+    file = f"{kind.lower()}-{name}.yaml"
+    if len(file.encode()) > NAME_BYTES:
+        raise where.error(
+            f"{kind}: renders to environments/{where.stage}/extensions/{file}, a file name longer than "
+            f"{NAME_BYTES} bytes (most file systems refuse it): shorten metadata.name"
+        )
     namespace = metadata.get("namespace")
-    if namespace is not None and not isinstance(namespace, str):
-        raise where.error(f"{doc['kind']} {metadata['name']}: metadata.namespace must be a string")
+    if namespace is None:
+        return  # Argo CD puts it in the Application's destination namespace: the shop's
+    if not isinstance(namespace, str):
+        raise where.error(f"{kind} {name}: metadata.namespace must be a string")
+    if builtin_cluster_scoped(doc["apiVersion"], kind):
+        raise where.error(f"{kind} is cluster-scoped: it has no namespace (drop metadata.namespace {namespace})")
+    if namespace != shop_namespace:
+        raise where.error(
+            f"{kind} {name}: metadata.namespace {namespace}: AppProject shop only deploys into namespace "
+            f"{shop_namespace} (set it, or leave metadata.namespace out)"
+        )
 
 
 def _patch(doc: Any, decl: PatchDecl, where: _Where, *, several: bool) -> ExtensionPatch:

@@ -40,7 +40,7 @@ def parse(data: Any, source: str, raw: Any = None, *, base: Path | None = None) 
     if cfg.extensions and base is not None:
         from shopgen.config.extensions import load_extensions
 
-        cfg._loaded_extensions = load_extensions(cfg.extensions, base, source, raw)
+        cfg._loaded_extensions = load_extensions(cfg.extensions, base, source, raw, namespace=cfg.namespace)
     return cfg
 
 

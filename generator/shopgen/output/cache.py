@@ -101,7 +101,7 @@ def key(root: Path, config_path: Path | None, stages: Sequence[str], prefix: str
     config_bytes = b"<defaults>" if config_bytes is None else config_bytes
     state_bytes = b"<none>" if state_bytes is None else state_bytes
     parts = [
-        "shopgen-synth-v2",
+        "shopgen-synth-v3",
         str(root),
         str(config.parent.resolve()),  # extension files are relative to the config's folder
         prefix,
@@ -137,7 +137,8 @@ def try_unchanged(
             return None
         if data is None or _sha(data) != expected:
             return None
-    if not _inputs_unchanged(entry.get("inputs", {})):
+    config = config_path if config_path is not None else root / CONFIG_FILE
+    if not _inputs_unchanged(entry.get("inputs", {}), config.parent):
         return None
     lines = []
     notes = entry.get("notes", {})
@@ -148,19 +149,27 @@ def try_unchanged(
     return lines
 
 
-def _inputs_unchanged(inputs: object) -> bool:
-    """Every file the config's extensions name still holds the bytes the remembered render read.
+def _inputs_unchanged(inputs: object, base: Path) -> bool:
+    """Every path the config's extensions name still resolves to the file the remembered render read,
+    and that file still holds the same bytes.
 
-    The key holds the config's bytes, so the same files are named; their contents are checked here.
+    The key holds the config's bytes, so the same paths are named; each is resolved again from the
+    config's folder (a re-pointed symlink resolves elsewhere: a miss) and its target's bytes hashed.
     """
     if not isinstance(inputs, dict):
         return False
-    for path, expected in inputs.items():
+    folder = base.resolve()
+    for rel, recorded in inputs.items():
+        if not (isinstance(rel, str) and isinstance(recorded, list) and len(recorded) == 2):
+            return False
+        target = (folder / rel).resolve()
+        if str(target) != recorded[0] or not target.is_relative_to(folder):
+            return False
         try:
-            data = untrusted.read_bytes(Path(path), untrusted.MANIFEST_LIMIT)
+            data = untrusted.read_bytes(target, untrusted.MANIFEST_LIMIT)
         except ShopgenError:
             return False
-        if data is None or _sha(data) != expected:
+        if data is None or _sha(data) != recorded[1]:
             return False
     return True
 
@@ -173,12 +182,13 @@ def remember(
     files: dict[str, str],
     groups: Iterable[tuple[str, int | None, int]],
     generated_text: bytes,
-    inputs: Iterable[tuple[str, str]] = (),
+    inputs: Iterable[tuple[str, str, str]] = (),
     notes: dict[str, str] | None = None,
 ) -> None:
     """Record a run that left the tree equal to its render. Best effort: a cache is never an error.
 
-    ``inputs``: (absolute path, sha256) of every extension file the render read; ``notes``: the
+    ``inputs``: (path as the config names it, the file it resolved to, sha256) of every extension
+    file the render read; ``notes``: the
     extension line shown under a group's summary line.
     """
     k = key(root, config_path, stages, prefix)
@@ -186,7 +196,12 @@ def remember(
         return
     hashes = {rel: _sha(text.encode("utf-8")) for rel, text in files.items()}
     hashes[".shopgen/generated.json"] = _sha(generated_text)
-    entry = {"files": hashes, "groups": [list(g) for g in groups], "inputs": dict(inputs), "notes": notes or {}}
+    entry = {
+        "files": hashes,
+        "groups": [list(g) for g in groups],
+        "inputs": {rel: [target, sha] for rel, target, sha in inputs},
+        "notes": notes or {},
+    }
     try:
         folder = cache_dir()
         folder.mkdir(parents=True, exist_ok=True)

@@ -48,7 +48,41 @@ def extend_stage(stage: str, pairs: Sequence[Pair], loaded: LoadedExtensions) ->
         result.append((path, manifest))
     for patch in patches:
         result = _apply(stage, result, patch)
+    _refuse_duplicates(stage, result)
     return result
+
+
+def _refuse_duplicates(stage: str, pairs: Sequence[Pair]) -> None:
+    """No two objects of the patched stage are one object (a patch keeps identities; this proves it)."""
+    seen: dict[tuple[Any, ...], str] = {}
+    for path, manifest in pairs:
+        ident = _identity(manifest)
+        key = (ident["the API group"], ident["kind"], ident["metadata.name"], ident["metadata.namespace"] or "")
+        if key in seen:
+            raise ConfigError(
+                f"stage {stage}: environments/{stage}/{seen[key]} and environments/{stage}/{path} are one object, "
+                f"{ident['kind']} {ident['metadata.name']}, after the extensions' patches"
+            )
+        seen[key] = path
+
+
+def _identity(manifest: dict[str, Any]) -> dict[str, Any]:
+    """What makes an object the object it is: its API group, kind, name and namespace (None: missing)."""
+    api_version = manifest.get("apiVersion")
+    metadata = manifest.get("metadata")
+    metadata = metadata if isinstance(metadata, dict) else {}
+    return {
+        "the API group": api_group(api_version) if isinstance(api_version, str) else None,
+        "kind": manifest.get("kind"),
+        "metadata.name": metadata.get("name"),
+        "metadata.namespace": metadata.get("namespace"),
+    }
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "(none)"
+    return "(the core group)" if value == "" else str(value)
 
 
 def _same_object(a: dict[str, Any], b: dict[str, Any]) -> bool:
@@ -84,12 +118,28 @@ def _apply(stage: str, pairs: list[Pair], patch: ExtensionPatch) -> list[Pair]:
                 f"{patch.describe()}: on {manifest.get('kind')} {manifest.get('metadata', {}).get('name')} "
                 f"in stage {stage}: {exc}"
             ) from None
+        before, after = _identity(manifest), _identity(patched)
+        changed = [
+            f"{field} from {_shown(before[field])} to {_shown(after[field])}"
+            for field in before
+            if before[field] != after[field]
+        ]
+        if changed:
+            raise ConfigError(
+                f"{patch.describe()}: on {manifest.get('kind')} {manifest.get('metadata', {}).get('name')} "
+                f"in stage {stage}: changes {', '.join(changed)}; a patch changes an object, never which "
+                "object it is (add a resource for another one)"
+            )
         result[i] = (path, patched)
     return result
 
 
 def cluster_kinds(loaded: LoadedExtensions | None) -> list[tuple[str, str]]:
-    """(group, kind) of every built-in cluster-scoped kind the extension resources add, sorted."""
+    """(group, kind) of every built-in cluster-scoped kind the extension resources add, sorted.
+
+    Read from the loaded resources: the same as from the patched objects, since a patch that would
+    change an object's API group or kind is refused (``_apply``).
+    """
     if loaded is None:
         return []
     found = set()

@@ -11,8 +11,10 @@ Strategic merge (``strategic_merge``), the subset of Kubernetes' rules that exte
   volumeMounts by ``mountPath``; volumeDevices by ``devicePath``; hostAliases by ``ip``): a patch
   item with the key of an existing item merges into it, and an item holding ``$patch: delete``
   removes the item with its key; the result lists the patch's items first, in its order, then the
-  items it does not name (Kubernetes' order, which kustomize follows);
-- every other list (tolerations, args, command, envFrom, …) and every scalar is replaced;
+  items it does not name (Kubernetes' order, which kustomize follows); a merge key that is not a
+  string or a number is refused;
+- every other list (tolerations, args, command, envFrom, …) and every scalar is replaced; a
+  ``$patch: delete`` item in such a list is refused (it has no key to find the item by);
 - ``$patch: replace`` in a mapping replaces the whole mapping, ``$patch: delete`` deletes it; other
   ``$`` directives (``$retainKeys``, ``$setElementOrder``) are refused rather than half-applied.
 """
@@ -106,12 +108,17 @@ def _merge_key(field: str, patch: Sequence[Any], base: Sequence[Any]) -> str | N
 def _merge_list(base: list[Any], patch: list[dict[str, Any]], key: str, where: str) -> list[Any]:
     """Kubernetes' order (as kustomize builds it): the patch's items first, in its order, each merged
     into the base item with its key; then the base items the patch does not name, in their order."""
-    by_key = {old.get(key): old for old in base if isinstance(old, dict)}
+    by_key = {old.get(key): old for old in base if isinstance(old, dict) and _scalar(old.get(key))}
     named: set[Any] = set()
     merged_items: list[Any] = []
     for item in patch:
         if key not in item:
             raise PatchError(f"{where}: an item without its merge key {key!r}")
+        if not _scalar(item[key]):
+            raise PatchError(
+                f"{where}: the merge key {key!r} of an item must be a string or a number, "
+                f"not a {type(item[key]).__name__}"
+            )
         named.add(item[key])
         here = f"{where}[{key}={item[key]}]"
         if item.get(DIRECTIVE) == "delete":
@@ -119,7 +126,13 @@ def _merge_list(base: list[Any], patch: list[dict[str, Any]], key: str, where: s
         merged = _merge_map(by_key.get(item[key], {}), dict(item), here)
         if merged is not None:
             merged_items.append(merged)
-    return merged_items + [old for old in base if not (isinstance(old, dict) and old.get(key) in named)]
+    return merged_items + [
+        old for old in base if not (isinstance(old, dict) and _scalar(old.get(key)) and old[key] in named)
+    ]
+
+
+def _scalar(value: Any) -> bool:
+    return isinstance(value, (str, int, float, bool))
 
 
 def _clean(value: Any, where: str) -> Any:
@@ -127,6 +140,12 @@ def _clean(value: Any, where: str) -> Any:
     if isinstance(value, dict):
         return _merge_map({}, dict(value), where)
     if isinstance(value, list):
+        for i, item in enumerate(value):
+            if isinstance(item, dict) and item.get(DIRECTIVE) == "delete":
+                raise PatchError(
+                    f"{where}[{i}]: $patch: delete needs a list merged by key (containers, env, volumes, …); "
+                    "this list is replaced whole: give it without the item"
+                )
         return [_clean(v, f"{where}[{i}]") for i, v in enumerate(value)]
     return value
 
