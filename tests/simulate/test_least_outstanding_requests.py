@@ -1,8 +1,10 @@
 """The alb stage's fix: least outstanding requests spares slow targets, where targets differ.
 
 On the default shop after overprovisioning every ui pod has a node of its own and nothing is slow, so
-the alb stage has nothing to remove there (test_story). Targets differ when pods share a node's CPU
-or start cold (a JVM's JIT): the same objects with round robin and with least outstanding requests.
+the alb stage has nothing to remove there (test_story). Targets differ when pods share a node's CPU:
+the same objects with round robin and with least outstanding requests. (Cold targets are another
+matter: least outstanding requests sends a target that just turned healthy a burst, the reason the
+ALB offers slow start only with round robin; the model shows both sides of that.)
 """
 
 from __future__ import annotations
@@ -27,13 +29,3 @@ def test_pods_sharing_a_node_get_less_traffic_and_time_out_less(shapes, run, rat
     lor = run(with_algorithm(packed, "least_outstanding_requests"), "surge", load__rate=rate, load__duration=300)
     assert rr.tally.errors[OVERLOAD] > 0
     assert lor.tally.errors[OVERLOAD] < rr.tally.errors[OVERLOAD]
-
-
-def test_cold_jvm_pods_joining_a_surge_get_less_until_they_warm_up(shapes, run):
-    # The overprovisioning and alb stages differ only in the algorithm; at 300 req/s the HPA's new,
-    # cold pods would each get a tenth of the traffic under round robin.
-    before = run(shapes["overprovisioning"], "surge", load__rate=300, load__duration=600).tally.errors
-    after = run(shapes["alb"], "surge", load__rate=300, load__duration=600).tally.errors
-    assert before[OVERLOAD] > 0
-    assert after[OVERLOAD] < before[OVERLOAD]
-    assert sum(after.values()) < sum(before.values())

@@ -144,6 +144,20 @@ DEFAULTS: tuple[Assumption, ...] = (
 
 _BY_NAME = {a.name: a for a in DEFAULTS}
 
+# Steps and periods: a zero would stop the simulated clock.
+POSITIVE = frozenset(
+    {
+        "load.duration",
+        "sim.tick",
+        "hpa.sync_period",
+        "hpa.metrics_window",
+        "alb.healthcheck_interval",
+        "alb.healthy_threshold",
+        "alb.unhealthy_threshold",
+        "karpenter.batch_max",
+    }
+)
+
 
 class Assumptions(Mapping[str, float]):
     """The effective values: the defaults with ``--set`` overrides."""
@@ -202,5 +216,7 @@ def parse_sets(pairs: Iterable[str]) -> dict[str, float]:
             raise ConfigError(f"--set {name}: {raw!r} is not a number") from None
         if value < 0 or value != value or value in (float("inf"),):
             raise ConfigError(f"--set {name}: must be a finite number >= 0 (got {raw})")
+        if value == 0 and name in POSITIVE:
+            raise ConfigError(f"--set {name}: must be greater than 0: the model steps or waits by it (got {raw})")
         parsed[name] = value
     return parsed

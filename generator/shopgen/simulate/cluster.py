@@ -67,6 +67,7 @@ class Node:
     base_memory: float
     managed: bool
     vcpus: float = 0.0  # capacity, as a NodePool's limits count it
+    empty_since: float | None = None
     ready: bool = True
     pods: list[Pod] = field(default_factory=list)
     images: set[str] = field(default_factory=set)
@@ -117,6 +118,10 @@ class Pod:
     nominated: bool = False  # Karpenter launched a node for it
     bound_at: float = 0.0  # pod start time, as the HPA reads it
     ever_ready: bool = False
+    ready_since: float = 0.0
+    ordinal: int = 0  # its place among the pods of its workload and revision: the key of its draws
+    backoff_until: float = -math.inf  # CrashLoopBackOff: the container restarts no sooner
+    restarting: bool = False  # after a liveness restart, until the app listens again
 
     def outstanding(self) -> float:
         return self.in_flight
@@ -134,6 +139,7 @@ class Cluster:
         self.pending: list[Pod] = []
         self._ids = itertools.count(1)
         self._node_ids = itertools.count(1)
+        self._ordinals: dict[tuple[str, int], int] = {}
         self.version = 0  # bumps when placement changes: CPU shares are recomputed then
 
     def add_node(
@@ -163,7 +169,9 @@ class Cluster:
         return node
 
     def new_pod(self, workload: Workload, revision: int, now: float) -> Pod:
-        pod = Pod(next(self._ids), workload, revision, now)
+        key = (workload.name, revision)
+        self._ordinals[key] = self._ordinals.get(key, 0) + 1
+        pod = Pod(next(self._ids), workload, revision, now, ordinal=self._ordinals[key])
         self.pending.append(pod)
         return pod
 

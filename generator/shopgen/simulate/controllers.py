@@ -20,7 +20,7 @@ class Controllers:
     # -- controllers -------------------------------------------------------------------------
     def _hpa(self):
         auto, p = self.autoscaler, self.params
-        yield self.env.timeout(self.rng.uniform(0, p["hpa.sync_period"]))
+        yield self.env.timeout(p["hpa.sync_period"] * self.draw("hpa"))
         while True:
             now = self.env.now
             pods = [x for x in self.pods if x.deleted_at is None and x.phase != "gone"]
@@ -33,7 +33,7 @@ class Controllers:
                         sum(u for _, u in x.used) / window,
                         x.workload.cpu,
                         ready=self._counts(x, now),
-                        missing=x.node is None,
+                        missing=x.phase in ("pending", "starting"),  # no container yet: no metric
                     )
                     for x in pods
                     if x.workload.cpu > 0
@@ -42,7 +42,10 @@ class Controllers:
             if auto.memory_target is not None:
                 used = p.runtime("memory_used", self.entry.facts.runtime)
                 samples = [
-                    MetricSample(used * x.workload.memory, x.workload.memory, missing=x.node is None) for x in pods
+                    MetricSample(
+                        used * x.workload.memory, x.workload.memory, missing=x.phase in ("pending", "starting")
+                    )
+                    for x in pods
                 ]
                 recommendations.append(metric_recommendation(current, samples, auto.memory_target, p["hpa.tolerance"]))
             if recommendations:
@@ -57,7 +60,8 @@ class Controllers:
         started over 5 minutes ago (--horizontal-pod-autoscaler-cpu-initialization-period); others
         count as 0 % when it scales up."""
         if pod.ready:
-            return now - pod.up_since >= self.params["hpa.metrics_window"]
+            settled = now - pod.ready_since >= self.params["hpa.metrics_window"]
+            return settled or now - pod.bound_at >= 300.0
         return pod.ever_ready and now - pod.bound_at >= 300.0
 
     def _reconcile(self) -> None:
@@ -86,6 +90,11 @@ class Controllers:
                 for pod in self._deletion_order(new)[: len(new) - desired]:
                     self._delete(pod)
             return
+        if len(new) > desired:  # the HPA scaled down mid-rollout: the new revision shrinks too
+            for pod in self._deletion_order(new)[: len(new) - desired]:
+                self._delete(pod)
+                live.remove(pod)
+                new.remove(pod)
         room = desired + surge - len(live)
         for _ in range(max(0, min(room, desired - len(new)))):
             self.pods.append(self.cluster.new_pod(self.entry, self.revision, self.env.now))
@@ -139,6 +148,7 @@ class Controllers:
         while True:
             waiting = [x for x in self.cluster.pending if not x.nominated]
             if not waiting:
+                self._remove_empty_nodes()
                 yield self.env.timeout(1.0)
                 continue
             opened, seen = self.env.now, len(waiting)
@@ -157,11 +167,29 @@ class Controllers:
                     pod.nominated = True
                 self.env.process(self._launch(vcpus, group))
 
+    def _remove_empty_nodes(self) -> None:
+        """Consolidation of the simplest kind: a node of the NodePool with no pod for consolidateAfter
+        goes (a launch whose pods found room elsewhere, a node emptied by scale-in)."""
+        after = self.shape.capacity.consolidate_after if self.shape.capacity else None
+        if after is None:
+            return
+        now = self.env.now
+        for node in [n for n in self.cluster.nodes if not n.managed and n.ready]:
+            if node.pods:
+                node.empty_since = None
+            elif node.empty_since is None:
+                node.empty_since = now
+            elif now - node.empty_since >= after:
+                self.cluster.nodes.remove(node)
+                self.cluster.version += 1
+
     def _launch(self, vcpus: float, group: list[Pod]):
         p = self.params
         node = self._add_node(vcpus, vcpus * 4 * GIB, managed=False, ready=False)
         jitter = p["karpenter.launch_jitter"]
-        yield self.env.timeout(max(1.0, p["karpenter.launch_to_ready"] + self.rng.uniform(-jitter, jitter)))
+        self.launches += 1
+        spread = 2 * self.draw("launch", self.launches) - 1
+        yield self.env.timeout(max(1.0, p["karpenter.launch_to_ready"] + jitter * spread))
         node.ready = True
         self.cluster.version += 1
         for pod in group:

@@ -58,9 +58,8 @@ class Simulation(PodLife, Controllers):
     ) -> None:
         self.shape, self.params, self.scenario = shape, params, scenario
         self.node_group = node_group
-        # Common random numbers: every stage of a scenario draws the same start-up times, probe phases
-        # and launch times, so what differs between two stages' predictions is what their objects change.
-        self.rng = random.Random(f"{seed}:{scenario}")
+        self.seed = seed
+        self.launches = 0
         self.env = simpy.Environment(initial_time=-params["rollout.warm_up"] if scenario == ROLLOUT else 0.0)
         self.cluster = Cluster()
         self.tally = Tally()
@@ -76,6 +75,15 @@ class Simulation(PodLife, Controllers):
         self._carry = 0.0
         self.behavior = Behavior(scale_down_stabilization=params["hpa.scale_down_stabilization"])
         self.counting = scenario == SURGE  # the rollout scenario counts from t = 0
+
+    def draw(self, *key: object) -> float:
+        """A uniform [0, 1) number keyed by what it is for (a pod's start-up, a probe's phase, a launch).
+
+        Common random numbers: each draw depends on its key alone, never on how many draws came
+        before, so two stages (or two sides of a diff) that differ in one object draw the same numbers
+        for everything else, and what differs between their predictions is what that object changes.
+        """
+        return random.Random(":".join(map(str, (self.seed, self.scenario, *key)))).random()
 
     # -- set-up ------------------------------------------------------------------------------
     def _initial_replicas(self, workload: Workload) -> int:
@@ -131,7 +139,7 @@ class Simulation(PodLife, Controllers):
 
     def _running_from_the_start(self, pod: Pod) -> None:
         pod.phase, pod.listening, pod.started, pod.containers_ready, pod.ready = "running", True, True, True, True
-        pod.up_since = pod.bound_at = -math.inf
+        pod.up_since = pod.bound_at = pod.ready_since = -math.inf
         pod.ever_ready = True
         if pod.workload is self.entry:
             target = Target(pod, state="healthy")
@@ -194,11 +202,11 @@ class Simulation(PodLife, Controllers):
                 if pod.phase in ("gone", "pending") or not pod.accepting:
                     tally.fail(traffic.DRAINING, count)
                 elif not pod.listening:
-                    tally.fail(traffic.STARTING, count)
+                    tally.fail(traffic.LIVENESS if pod.restarting else traffic.STARTING, count)
                 else:
                     age = now - pod.up_since
                     slow = 1.0 + (factor - 1.0) * max(0.0, 1.0 - age / warmup) if warmup > 0 else 1.0
-                    traffic.enqueue(pod, count, cost * slow, now, tally)
+                    traffic.enqueue(pod, count, cost * slow, now, dt, tally)
             for pod in self.pods:
                 if pod.alive and pod.node is not None:
                     used = traffic.serve(pod, now, dt, timeout)

@@ -54,7 +54,7 @@ def stage_picture(outcome: Outcome, fix: str, caveat: str, exposed: str, path: P
     shown = [c for c in CAUSES if any(errors[c])]
     if shown:
         top.stackplot(times, *(errors[c] for c in shown), labels=shown, colors=[_COLOURS[c] for c in shown], alpha=0.8)
-    top.set_ylabel("per second")
+    top.set_ylabel("per second (errors when they fail)")
     top.legend(loc="upper right", fontsize=8)
     samples = outcome.timeline[1:]
     middle.step(times, [s["pods"] for s in samples], where="post", label=f"{exposed} pods")

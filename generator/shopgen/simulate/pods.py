@@ -29,15 +29,22 @@ class PodLife:
             return
         if pull:
             yield self.env.timeout(self.params["pod.image_pull"])
+        if pod.backoff_until > self.env.now:  # CrashLoopBackOff before the container starts again
+            yield self.env.timeout(pod.backoff_until - self.env.now)
         if pod.life != life or pod.phase != "starting" or pod.deleted_at is not None:
             return
         pod.phase = "running"
         self.env.process(self._probes(pod, life))
         jitter = self.params["pod.start_jitter"]
-        start = pod.workload.facts.start_seconds * (1 + self.rng.uniform(-jitter, jitter))
+        spread = 2 * self.draw("start", pod.workload.name, pod.revision, pod.ordinal, pod.life) - 1
+        start = pod.workload.facts.start_seconds * (1 + jitter * spread)
         yield self.env.timeout(max(0.0, start))
         if pod.life == life and pod.phase == "running":
-            pod.listening, pod.up_since = True, self.env.now
+            pod.listening, pod.up_since, pod.restarting = True, self.env.now, False
+
+    def _phase(self, pod: Pod, probe: str) -> float:
+        """Where in its period a probe of this pod first fires (keyed: see ``draw``)."""
+        return self.draw(probe, pod.workload.name, pod.revision, pod.ordinal, pod.life)
 
     def _probe_ok(self, pod: Pod, timeout: float) -> bool:
         if not (pod.listening and pod.accepting and pod.phase == "running"):
@@ -49,7 +56,7 @@ class PodLife:
         w = pod.workload
         alive = lambda: pod.life == life and pod.phase == "running"  # noqa: E731
         if not warm and w.startup is not None:
-            yield self.env.timeout(w.startup.initial_delay + self.rng.uniform(0, w.startup.period))
+            yield self.env.timeout(w.startup.initial_delay + w.startup.period * self._phase(pod, "startup"))
             failures = 0
             while alive() and not self._probe_ok(pod, w.startup.timeout):
                 failures += 1
@@ -69,7 +76,7 @@ class PodLife:
 
     def _readiness(self, pod: Pod, life: int, warm: bool):
         probe = pod.workload.readiness
-        yield self.env.timeout((0 if warm else probe.initial_delay) + self.rng.uniform(0, probe.period))
+        yield self.env.timeout((0 if warm else probe.initial_delay) + probe.period * self._phase(pod, "readiness"))
         passes = fails = 0
         while pod.life == life and pod.phase == "running":
             if self._probe_ok(pod, probe.timeout):
@@ -84,7 +91,7 @@ class PodLife:
 
     def _liveness(self, pod: Pod, life: int):
         probe = pod.workload.liveness
-        yield self.env.timeout(probe.initial_delay + self.rng.uniform(0, probe.period))
+        yield self.env.timeout(probe.initial_delay + probe.period * self._phase(pod, "liveness"))
         fails = 0
         while pod.life == life and pod.phase == "running":
             fails = 0 if self._probe_ok(pod, probe.timeout) else fails + 1
@@ -94,10 +101,15 @@ class PodLife:
             yield self.env.timeout(probe.period)
 
     def _restart(self, pod: Pod, cause: str | None) -> None:
-        """The kubelet restarts the container: what it held fails; it starts again on the same node."""
+        """The kubelet restarts the container: what it held fails; it starts again on the same node,
+        after the back-off (10 s, doubling, at most 300 s; forgotten after 10 minutes running)."""
         traffic.kill(pod, cause or traffic.LIVENESS)
+        if self.env.now - pod.up_since > 600:
+            pod.restarts = 0
+        pod.backoff_until = self.env.now + min(300.0, 10.0 * 2**pod.restarts)
         pod.restarts += 1
         pod.listening = pod.started = False
+        pod.restarting = True
         self._set_containers_ready(pod, False)
         self.env.process(self._boot(pod, pull=False))
 
@@ -116,6 +128,8 @@ class PodLife:
         if ready != pod.ready:
             pod.ready = ready
             pod.ever_ready = pod.ever_ready or ready
+            if ready:
+                pod.ready_since = self.env.now
             self._reconcile()
 
     # -- the ALB and its controller ------------------------------------------------------------
@@ -138,7 +152,7 @@ class PodLife:
 
     def _health_checks(self, target: Target):
         p = self.params
-        yield self.env.timeout(self.rng.uniform(0, p["alb.healthcheck_interval"]))
+        yield self.env.timeout(p["alb.healthcheck_interval"] * self._phase(target.pod, "healthcheck"))
         while target.state != "draining" and self.targets.get(target.pod.uid) is target:
             if self._probe_ok(target.pod, p["alb.healthcheck_timeout"]):
                 target.passes, target.fails = target.passes + 1, 0
@@ -156,17 +170,24 @@ class PodLife:
         healthy = [t for t in registered if t.state == "healthy"]
         if healthy:
             return healthy
-        # Fail open: with no healthy target the ALB routes to every registered one (ELB docs).
-        return [t for t in registered if t.state == "unhealthy"] or [t for t in registered]
+        # Fail open: with no healthy target the ALB routes to the unhealthy ones (ELB docs); a target
+        # still "initial" (its first health checks) gets nothing.
+        return [t for t in registered if t.state == "unhealthy"]
 
     def _terminate(self, pod: Pod):
         """Endpoint removal and deregistration start with preStop; SIGTERM after it; SIGKILL at grace."""
         w, p = pod.workload, self.params
-        pod.phase = "terminating"  # a pod still pulling its image or starting stops starting too
+        started = pod.phase == "running"  # its container runs (a pod still pulling its image has none)
+        pod.phase = "terminating"
         pod.ready = False
         pod.containers_ready = False
         self.env.process(self._lbc_sync(pod))
         start = self.env.now
+        if not started:  # no container: no preStop to run, nothing to stop
+            pod.phase, pod.listening = "gone", False
+            self.cluster.unbind(pod)
+            self._reconcile()
+            return
         if w.prestop >= w.grace:  # preStop overran: SIGTERM at the grace period, +2 s, then SIGKILL
             sigterm, kill_at = w.grace, w.grace + 2.0
         else:

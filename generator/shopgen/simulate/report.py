@@ -25,7 +25,15 @@ CAVEAT = (
 
 def scenario_summary(outcome: Outcome, shape: StageShape) -> dict[str, Any]:
     tally = outcome.tally
-    by_cause = {cause: round(tally.errors.get(cause, 0.0)) for cause in CAUSES}
+    parts = whole_parts(
+        round(tally.requests),
+        {
+            **{cause: tally.errors.get(cause, 0.0) for cause in CAUSES},
+            "answered": tally.answered,
+            "end": tally.in_flight_at_end,
+        },
+    )
+    by_cause = {cause: parts[cause] for cause in CAUSES}
     replicas = {
         w.name: (outcome.max_replicas.get(w.name) or _static_replicas(shape, w.name))
         for w in shape.workloads
@@ -46,9 +54,20 @@ def scenario_summary(outcome: Outcome, shape: StageShape) -> dict[str, Any]:
         # Pods no node could take when the load began (no NodePool yet, or the NodePool's CPU limit).
         "unscheduled": outcome.unscheduled,
         # Requests still waiting when the load stopped: requests = answered + errors + these.
-        "in_flight_at_end": round(tally.in_flight_at_end),
-        "answered": round(tally.answered),
+        "in_flight_at_end": parts["end"],
+        "answered": parts["answered"],
     }
+
+
+def whole_parts(total: int, parts: dict[str, float]) -> dict[str, int]:
+    """Fractional counts (requests travel in fluid batches) as whole numbers that add up to ``total``:
+    each rounded down, the rest handed to the largest remainders (ties by name, so it is stable)."""
+    floors = {name: int(value) for name, value in parts.items()}
+    left = total - sum(floors.values())
+    by_remainder = sorted(parts, key=lambda name: (-(parts[name] - floors[name]), name))
+    for name in by_remainder[: max(0, left)]:
+        floors[name] += 1
+    return floors
 
 
 def _static_replicas(shape: StageShape, name: str) -> int:

@@ -9,6 +9,7 @@ comes from the effective service declarations, passed in as ``facts``.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -55,10 +56,10 @@ class Probe:
             return None
         value = {k: raw.get(k, d) for k, d in PROBE_DEFAULTS.items()}
         return cls(
-            period=float(value["periodSeconds"]),
+            period=max(1.0, float(value["periodSeconds"])),  # the API server's minimum: 1
             timeout=float(value["timeoutSeconds"]),
-            success=int(value["successThreshold"]),
-            failure=int(value["failureThreshold"]),
+            success=max(1, int(value["successThreshold"])),
+            failure=max(1, int(value["failureThreshold"])),
             initial_delay=float(value["initialDelaySeconds"]),
         )
 
@@ -125,6 +126,7 @@ class Capacity:
     cpu_limit: float
     system_reserved_cpu: float
     system_reserved_memory: float
+    consolidate_after: float | None = None  # seconds an empty node lives on (None: Never)
 
 
 @dataclass(frozen=True)
@@ -257,7 +259,9 @@ def _capacity(idx: Manifests) -> Capacity | None:
     pools = idx.of_kind("NodePool")
     if not pools:
         return None
-    limits = as_dict(as_dict(pools[0].get("spec")).get("limits"))
+    spec = as_dict(pools[0].get("spec"))
+    limits = as_dict(spec.get("limits"))
+    after = as_dict(spec.get("disruption")).get("consolidateAfter", "0s")
     reserved: dict[str, Any] = {}
     for node_class in idx.of_kind("EC2NodeClass"):
         kubelet = as_dict(as_dict(node_class.get("spec")).get("kubelet"))
@@ -266,7 +270,20 @@ def _capacity(idx: Manifests) -> Capacity | None:
         cpu_limit=quantity(limits.get("cpu", math.inf)) or math.inf,
         system_reserved_cpu=quantity(reserved.get("cpu", 0)) or 0.0,
         system_reserved_memory=quantity(reserved.get("memory", 0)) or 0.0,
+        consolidate_after=go_duration(after),
     )
+
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|m|s)")
+
+
+def go_duration(value: Any) -> float | None:
+    """A Karpenter duration (``30s``, ``1m``, ``1h30m``) in seconds; ``Never`` (or anything else) is None."""
+    text = str(value)
+    parts = _DURATION.findall(text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        return None
+    return sum(float(n) * {"h": 3600, "m": 60, "s": 1}[u] for n, u in parts)
 
 
 def stage_shape(stage: str, manifests: Iterable[Mapping[str, Any]], facts: Mapping[str, RuntimeFacts]) -> StageShape:
