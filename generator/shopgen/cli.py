@@ -319,7 +319,13 @@ def validate(
     shell_complete=complete_stage,
 )
 @click.option("--all", "all_stages", is_flag=True, help="Every stage, in story order.")
-@click.option("--scenario", type=click.Choice(["surge", "rollout", "both"]), default="both", show_default=True)
+@click.option(
+    "--scenario",
+    type=click.Choice(["surge", "rollout", "both"]),
+    default="both",
+    show_default=True,
+    help="surge: the load reaches a shop at rest; rollout: the exposed service rolls out under it.",
+)
 @click.option("--rate", type=float, help="Requests per second (default: the course's 100).")
 @click.option("--duration", type=float, help="Seconds of load per scenario (default: the course's 1000).")
 @click.option("--seed", type=int, default=1, show_default=True, help="Same seed, same prediction.")
