@@ -310,36 +310,28 @@ def validate(
     )
 
 
+SCENARIOS = ["surge", "rollout", "both"]
+SCENARIO_HELP = "surge: the load reaches a shop at rest; rollout: the exposed service rolls out under it."
+
+
 @cli.command()
 @click.option(
     "--stage",
     "stages",
     multiple=True,
-    help="Stage to simulate (repeatable; default: the active stage).",
+    help="Stage (repeatable; default: the active one).",
     shell_complete=complete_stage,
 )
 @click.option("--all", "all_stages", is_flag=True, help="Every stage, in story order.")
-@click.option(
-    "--scenario",
-    type=click.Choice(["surge", "rollout", "both"]),
-    default="both",
-    show_default=True,
-    help="surge: the load reaches a shop at rest; rollout: the exposed service rolls out under it.",
-)
+@click.option("--scenario", type=click.Choice(SCENARIOS), default="both", show_default=True, help=SCENARIO_HELP)
 @click.option("--rate", type=float, help="Requests per second (default: the course's 100).")
 @click.option("--duration", type=float, help="Seconds of load per scenario (default: the course's 1000).")
 @click.option("--seed", type=int, default=1, show_default=True, help="Same seed, same prediction.")
-@click.option(
-    "--jobs", type=click.IntRange(min=1), help="Simulations run at once (default: one per CPU, up to one per run)."
-)
+@click.option("--jobs", type=click.IntRange(min=1), help="Simulations run at once (default: one per CPU).")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="Override an assumption (see --explain).")
 @click.option("--explain", is_flag=True, help="Print every assumption, its value and its source, and stop.")
 @click.option("--render", "fresh", is_flag=True, help="Simulate a fresh in-memory render instead of the files.")
-@click.option(
-    "--plot",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Also write a PNG per stage and scenario and a comparison into this folder (needs shopgen[plot]).",
-)
+@click.option("--plot", type=click.Path(file_okay=False, path_type=Path), help="Also write PNGs here (shopgen[plot]).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
 @out_option
 @config_option
