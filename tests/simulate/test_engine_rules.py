@@ -48,3 +48,21 @@ def test_karpenter_removes_a_node_that_stays_empty_for_consolidate_after(shapes,
     outcome = sim.run(120)
     assert sim.spare not in sim.cluster.nodes
     assert outcome.max_nodes == len(sim.cluster.nodes) + 1
+
+
+def test_a_pod_deleted_before_its_container_starts_skips_prestop(shapes, default_config):
+    # The kubelet runs no preStop for a container that never started: the pod goes at once and frees
+    # its node, where a running ui pod would sleep its 80 s preStop first.
+    sim = Simulation(shapes["prestop"], node_group(default_config), Assumptions(), "surge", 1)
+    sim._setup()
+    sim.desired += 1
+    sim._reconcile()
+    (fresh,) = [p for p in sim.pods if not p.listening]
+    running = next(p for p in sim.pods if p.phase == "running")
+    sim.env.run(until=2)
+    assert fresh.phase == "starting"  # pulling the image onto a node that has no ui pod yet
+    sim._delete(fresh)
+    sim._delete(running)
+    sim.env.run(until=3)
+    assert fresh.phase == "gone" and fresh not in fresh.node.pods  # its node has room again
+    assert running.phase == "terminating"
