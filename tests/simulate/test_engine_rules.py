@@ -66,3 +66,19 @@ def test_a_pod_deleted_before_its_container_starts_skips_prestop(shapes, default
     sim.env.run(until=3)
     assert fresh.phase == "gone" and fresh not in fresh.node.pods  # its node has room again
     assert running.phase == "terminating"
+
+
+def test_an_hpa_scale_down_mid_rollout_shrinks_the_new_revision_too(shapes, default_config):
+    sim = Simulation(shapes["prestop"], node_group(default_config), Assumptions(), "surge", 1)
+    sim._setup()
+    sim.desired = 6
+    sim._reconcile()
+    sim.env.run(until=1)
+    sim.revision += 1  # a new version while the HPA holds 6
+    sim._reconcile()
+    new = [p for p in sim.pods if p.revision == 2 and p.deleted_at is None]
+    assert len(new) == 6 + 3 - 6  # maxSurge 50 % of 6: three new pods beside the six old ones
+    sim.desired = 2  # the HPA scales down before any new pod is ready
+    sim._reconcile()
+    kept = [p for p in sim.pods if p.revision == 2 and p.deleted_at is None]
+    assert len(kept) <= 2
