@@ -119,9 +119,7 @@ def _with_impact(
     if not old:
         note = f"predicted impact: {ref} has no rendered environments/{before[0]} to predict from"
         if fmt == "json":
-            doc = json.loads(text)
-            doc["predicted_impact"] = None
-            return json.dumps(doc, indent=2) + "\n"
+            return _with_key(text, "predicted_impact", None)
         return text + ("\n" if fmt == "markdown" else "") + note + "\n"
     old_cfg, new_cfg = configs
     impact = predicted_impact(
@@ -130,9 +128,7 @@ def _with_impact(
         Assumptions(),
     )
     if fmt == "json":
-        doc = json.loads(text)
-        doc["predicted_impact"] = impact_json(impact)
-        return json.dumps(doc, indent=2) + "\n"
+        return _with_key(text, "predicted_impact", impact_json(impact))
     if fmt == "markdown":
         return text.rstrip("\n") + "\n\n" + impact_markdown(impact)
     return (
@@ -140,6 +136,13 @@ def _with_impact(
         + f"predicted impact on {after[0]} (a model's prediction; shopgen simulate --explain):\n"
         + "".join(f"  {line}\n" for line in impact_lines(impact))
     )
+
+
+def _with_key(text: str, key: str, value: object) -> str:
+    """The review's JSON with one more top-level key."""
+    doc = json.loads(text)
+    doc[key] = value
+    return json.dumps(doc, indent=2) + "\n"
 
 
 def active_stage_at(text: str | None, where: str) -> str | None:

@@ -43,18 +43,6 @@ class ValidationRun:
         return report_format.to_json(self.reports, self.texts.get)
 
 
-def _disk_group(root: Path, folder: str, texts: dict[str, str]) -> list[tuple[str, dict[str, Any]]]:
-    base = root / folder
-    found = []
-    for path in sorted(base.rglob("*.yaml")) if base.is_dir() else []:
-        if path.name == "kustomization.yaml":
-            continue
-        rel = path.relative_to(root).as_posix()
-        text = texts[rel] = untrusted.read_text(path, untrusted.MANIFEST_LIMIT) or ""
-        found += [(rel, doc) for doc in yamlio.load_manifests_fast(text, rel)]
-    return found
-
-
 def hand_edit_findings(root: Path) -> list[Finding]:
     """Generated files whose bytes differ from what shopgen wrote: the cluster would get a hand edit."""
     return [
@@ -91,8 +79,9 @@ def collect(
         groups[SHARED_GROUP] = [(r.path, r.manifest) for r in resources["argocd"]]
         return groups
     texts = {} if texts is None else texts
-    groups = {s: _disk_group(root, f"environments/{s}", texts) for s in stages}
-    groups[SHARED_GROUP] = _disk_group(root, "argocd", texts) + _disk_group(root, "platform", texts)
+    read = yamlio.load_manifest_folder
+    groups = {s: read(root, f"environments/{s}", texts) for s in stages}
+    groups[SHARED_GROUP] = read(root, "argocd", texts) + read(root, "platform", texts)
     return groups
 
 

@@ -254,13 +254,12 @@ class Simulation(PodLife, Controllers):
                     "nodes": nodes,
                 }
             )
+        horizon = now - self.params["hpa.metrics_window"]  # the HPA reads the CPU of the last window
         for pod in self.pods:
-            if pod.used and pod.used[0][0] <= now - self.params["hpa.metrics_window"]:
-                cut = 0
-                horizon = now - self.params["hpa.metrics_window"]
-                while cut < len(pod.used) and pod.used[cut][0] <= horizon:
-                    cut += 1
-                del pod.used[:cut]
+            cut = 0
+            while cut < len(pod.used) and pod.used[cut][0] <= horizon:
+                cut += 1
+            del pod.used[:cut]
 
     # -- the run -----------------------------------------------------------------------------
     def run(self, duration: float) -> Outcome:

@@ -12,7 +12,7 @@ from typing import Any
 
 from shopgen.simulate.assumptions import Assumptions
 from shopgen.simulate.engine import SCENARIOS, NodeGroup, Simulation
-from shopgen.simulate.report import CAVEAT
+from shopgen.simulate.report import CAVEAT, scenario_summary
 from shopgen.simulate.traffic import CAUSES
 from shopgen.simulate.workload import RuntimeFacts, StageShape, stage_shape
 
@@ -59,9 +59,16 @@ class Impact:
 
 
 def _side(shape: StageShape, group: NodeGroup, params: Assumptions, scenario: str, seed: int) -> Side:
+    """One scenario's numbers, counted as `shopgen simulate` reports them."""
     outcome = Simulation(shape, group, params, scenario, seed).run(params["load.duration"])
-    by_cause = {c: round(outcome.tally.errors.get(c, 0.0)) for c in CAUSES}
-    return Side(sum(by_cause.values()), 0, outcome.tally.percentile(0.99), outcome.max_nodes, by_cause)
+    summary = scenario_summary(outcome, shape)
+    return Side(
+        summary["errors_5xx"],
+        summary["client_errors"],
+        summary["latency_ms"]["p99"],
+        summary["max_nodes"],
+        summary["by_cause"],
+    )
 
 
 Side_ = tuple[str, Iterable[Mapping[str, Any]], Mapping[str, RuntimeFacts], NodeGroup]

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from shopgen import untrusted, yamlio
+from shopgen import yamlio
 from shopgen.config import Config
 from shopgen.simulate.engine import NodeGroup
 from shopgen.simulate.workload import RuntimeFacts
@@ -36,13 +36,7 @@ def _is_manifest_file(rel: str, stage: str) -> bool:
 
 def disk_manifests(root: Path, stage: str) -> list[dict[str, Any]]:
     """The objects of a stage folder on disk, read bounded (rendered files may be anyone's)."""
-    found: list[dict[str, Any]] = []
-    base = root / "environments" / stage
-    for path in sorted(base.rglob("*.yaml")):
-        rel = path.relative_to(root).as_posix()
-        if path.is_file() and _is_manifest_file(rel, stage):
-            found += yamlio.load_manifests_fast(untrusted.read_text(path, untrusted.MANIFEST_LIMIT) or "", rel)
-    return found
+    return [doc for _, doc in yamlio.load_manifest_folder(root, f"environments/{stage}")]
 
 
 def tree_manifests(files: Mapping[str, str], stage: str) -> list[dict[str, Any]]:

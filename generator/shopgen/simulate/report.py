@@ -153,6 +153,11 @@ def to_json(data: dict[str, Any]) -> str:
     return json.dumps(data, indent=2, sort_keys=False) + "\n"
 
 
+def _row(stage: dict[str, Any], scenario: str) -> dict[str, Any]:
+    """A stage's summary of one scenario."""
+    return next(s for s in stage["scenarios"] if s["scenario"] == scenario)
+
+
 def _unscheduled(pending: dict[str, int], exposed: str) -> str:
     """`no node for 183 pods when the load begins, 2 of them ui's (svc-014, svc-015, svc-016, and 178 more)`."""
     names = list(pending)
@@ -175,7 +180,7 @@ def to_text(data: dict[str, Any]) -> str:
         )
         lines.append(header)
         for stage in data["stages"]:
-            row = next(s for s in stage["scenarios"] if s["scenario"] == scenario)
+            row = _row(stage, scenario)
             causes = ", ".join(f"{c} {n:,}" for c, n in row["by_cause"].items() if n) or "-"
             pods = row["max_replicas"].get(stage["exposed"], 0)
             lat = row["latency_ms"]
@@ -184,7 +189,7 @@ def to_text(data: dict[str, Any]) -> str:
                 f"{_ms(lat['p95']):>9}{_ms(lat['p99']):>9}{pods:>6}{row['max_nodes']:>6}  {causes}"
             )
         for stage in data["stages"]:
-            row = next(s for s in stage["scenarios"] if s["scenario"] == scenario)
+            row = _row(stage, scenario)
             if row["unscheduled"]:
                 lines.append(f"  {stage['stage']}: {_unscheduled(row['unscheduled'], stage['exposed'])}")
         changes = [c for c in data["comparison"] if c["scenario"] == scenario]
@@ -226,7 +231,7 @@ def to_markdown(data: dict[str, Any]) -> str:
             "|---|---:|---:|---:|---:|---:|---|",
         ]
         for stage in data["stages"]:
-            row = next(s for s in stage["scenarios"] if s["scenario"] == scenario)
+            row = _row(stage, scenario)
             causes = ", ".join(f"{c} {n:,}" for c, n in row["by_cause"].items() if n) or "none"
             lines.append(
                 f"| {stage['stage']} | {row['errors_5xx']:,} | {_ms(row['latency_ms']['p50'])} | "
@@ -235,7 +240,7 @@ def to_markdown(data: dict[str, Any]) -> str:
             )
         lines.append("")
         for stage in data["stages"]:
-            row = next(s for s in stage["scenarios"] if s["scenario"] == scenario)
+            row = _row(stage, scenario)
             if row["unscheduled"]:
                 lines.append(f"- {stage['stage']}: {_unscheduled(row['unscheduled'], stage['exposed'])}")
         if lines[-1] != "":

@@ -191,3 +191,22 @@ def load_manifests_fast(text: str, source: str) -> list[dict[str, Any]]:
         raise RepositoryError(f"{source}: invalid value: {_shorten(str(exc).split(';')[0])}") from None
     untrusted.check_shape(docs, source)
     return docs
+
+
+def load_manifest_folder(
+    root: Path, folder: str, texts: dict[str, str] | None = None
+) -> list[tuple[str, dict[str, Any]]]:
+    """(path relative to ``root``, object) of every manifest file under ``root/folder`` (its
+    kustomization.yaml aside), read bounded: a rendered tree on disk may hold anything. Each file's
+    text is kept in ``texts`` by that relative path when given."""
+    base = root / folder
+    found: list[tuple[str, dict[str, Any]]] = []
+    for path in sorted(base.rglob("*.yaml")) if base.is_dir() else []:
+        if path.name == "kustomization.yaml":
+            continue
+        rel = path.relative_to(root).as_posix()
+        text = untrusted.read_text(path, untrusted.MANIFEST_LIMIT) or ""
+        if texts is not None:
+            texts[rel] = text
+        found += [(rel, doc) for doc in load_manifests_fast(text, rel)]
+    return found
